@@ -1,0 +1,1 @@
+"""How Fleetcast runs: the command line and the real local fleet toolkit."""

@@ -1,0 +1,158 @@
+"""The `fleetcast` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import sys
+from collections.abc import Coroutine, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, TypeVar
+
+from deploy.local.errors import ComponentError
+from deploy.local.fleet import ComponentStatus, LocalFleet
+from deploy.local.settings import DevSettings
+
+T = TypeVar("T")
+
+
+def _say(message: str) -> None:
+    print(f"[fleetcast dev] {message}", file=sys.stderr, flush=True)
+
+
+def _run_cancellable(coro: Coroutine[Any, Any, T]) -> T:
+    """Run `coro`; SIGTERM cancels it like Ctrl-C does, so its clean-up runs either way."""
+
+    async def main() -> T:
+        task = asyncio.current_task()
+        assert task is not None
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+        return await coro
+
+    return asyncio.run(main())
+
+
+def _table(rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows
+    )
+
+
+def _status_table(rows: list[ComponentStatus]) -> str:
+    header = ["COMPONENT", "STATE", "PID", "RSS", "ENDPOINT", "LOG"]
+    body = [
+        [
+            r.component,
+            "running" if r.running else "stopped",
+            str(r.pid or "-"),
+            f"{r.rss_mib:.0f} MiB" if r.rss_mib is not None else "-",
+            r.endpoint or "-",
+            r.log,
+        ]
+        for r in rows
+    ]
+    return _table([header, *body])
+
+
+def _settings(args: argparse.Namespace) -> DevSettings:
+    overrides: dict[str, Any] = {}
+    if getattr(args, "clusters", None) is not None:
+        overrides["clusters"] = args.clusters
+    if args.state_dir is not None:
+        overrides["state_dir"] = args.state_dir
+    return DevSettings(**overrides)
+
+
+def _dev(args: argparse.Namespace) -> int:
+    fleet = LocalFleet(_settings(args), _say)
+    if args.dev_command == "up":
+        try:
+            ready = _run_cancellable(fleet.up())
+        except ComponentError as error:
+            _say(f"error: {error}")
+            return 1
+        except (KeyboardInterrupt, asyncio.CancelledError):
+            _say("interrupted; nothing this run started is left running")
+            return 130
+        print(_status_table(fleet.status()))
+        print()
+        print(f"Kafka bootstrap:  {ready.kafka_bootstrap}")
+        for cluster in ready.clusters:
+            print(f"{cluster.name}:        KUBECONFIG={fleet.cluster_files(cluster.name).kubeconfig}")
+        print(f"State and logs:   {fleet.home}")
+        print("Stop with:        fleetcast dev down")
+        return 0
+    if args.dev_command == "status":
+        rows = fleet.status()
+        state = fleet.load()
+        if args.output == "json":
+            print(
+                json.dumps(
+                    {
+                        "state_dir": str(fleet.home),
+                        "kafka_bootstrap": state.kafka_bootstrap if state else None,
+                        "clusters": [
+                            {
+                                "name": c.name,
+                                "server": c.server,
+                                "kubeconfig": str(fleet.cluster_files(c.name).kubeconfig),
+                            }
+                            for c in (state.clusters if state else [])
+                        ],
+                        "components": [asdict(r) for r in rows],
+                    },
+                    indent=2,
+                )
+            )
+        elif not rows:
+            print(f"no local fleet in {fleet.home}; start one with `fleetcast dev up`")
+        else:
+            print(_status_table(rows))
+        # Exit status tells scripts whether everything runs.
+        return 0 if rows and all(r.running for r in rows) else 3
+    if args.dev_command == "down":
+        stopped = fleet.down(purge=args.purge)
+        _say(f"stopped {', '.join(stopped)}" if stopped else "nothing was running")
+        if args.purge:
+            _say(f"removed {fleet.home}")
+        return 0
+    raise AssertionError(args.dev_command)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fleetcast", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    dev = commands.add_parser(
+        "dev", help="run a real local fleet: Kafka and Kubernetes clusters on this machine"
+    )
+    dev_commands = dev.add_subparsers(dest="dev_command", required=True)
+    state_help = "state directory (default: $FLEETCAST_DEV_STATE_DIR or ~/.local/state/fleetcast/dev)"
+
+    up = dev_commands.add_parser("up", help="start Kafka and N clusters (building them on first run)")
+    up.add_argument("--clusters", type=int, help="number of clusters (default 2)")
+    up.add_argument("--state-dir", type=Path, help=state_help)
+
+    status = dev_commands.add_parser("status", help="show what runs where")
+    status.add_argument("-o", "--output", choices=["table", "json"], default="table")
+    status.add_argument("--state-dir", type=Path, help=state_help)
+
+    down = dev_commands.add_parser("down", help="stop every component of the local fleet")
+    down.add_argument("--purge", action="store_true", help="also delete its data, logs and kubeconfigs")
+    down.add_argument("--state-dir", type=Path, help=state_help)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "dev":
+        return _dev(args)
+    raise AssertionError(args.command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

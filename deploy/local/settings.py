@@ -1,0 +1,45 @@
+"""Settings of the local fleet toolkit: pinned versions and where caches and state live."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _xdg(var: str, fallback: str) -> Path:
+    return Path(os.environ.get(var) or Path.home() / fallback)
+
+
+class DevSettings(BaseSettings):
+    """`FLEETCAST_DEV_*` environment variables override every field."""
+
+    model_config = SettingsConfigDict(env_prefix="FLEETCAST_DEV_", extra="ignore")
+
+    # Versions. Kafka 4.3.1: the newest release complete on Maven Central (4.4.0's POM names a
+    # kafka-tools-api jar that was never published) and aiokafka 0.14 speaks its protocol: KIP-896
+    # removed only API versions older than those aiokafka negotiates.
+    kafka_version: str = "4.3.1"
+    log4j_version: str = "2.24.3"
+    # Kubernetes 1.36 matches kubernetes-asyncio 36.x; its go.mod needs Go >= 1.26.0.
+    kubernetes_version: str = "v1.36.3"
+    # etcd 3.6 is the line Kubernetes 1.36 is tested with.
+    etcd_version: str = "v3.6.16"
+    kwok_version: str = "v0.8.0"
+
+    # Built binaries, fetched jars and the Go module/build caches, keyed by version inside.
+    # Outside the work tree so a fresh clone (and CI) reuses them.
+    cache_dir: Path = Field(default_factory=lambda: _xdg("XDG_CACHE_HOME", ".cache") / "fleetcast")
+    # Where a running fleet keeps its data, logs, credentials and kubeconfigs.
+    state_dir: Path = Field(
+        default_factory=lambda: _xdg("XDG_STATE_HOME", ".local/state") / "fleetcast" / "dev"
+    )
+
+    clusters: int = Field(default=2, ge=1, le=50)
+    # 0 picks a free port on first start; the port is then kept in the state so kubeconfigs stay valid.
+    kafka_port: int = Field(default=0, ge=0, le=65535)
+    kafka_heap: str = "512m"
+    # Seconds a component may take to become ready before `up` gives up and points at its log.
+    ready_timeout: float = 120.0

@@ -1,0 +1,1 @@
+"""Fleetcast hub: API, store, outbox relay, report consumer."""

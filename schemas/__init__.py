@@ -1,0 +1,1 @@
+"""Fleetcast wire contract (v1): events, topics and keys shared by hub and spoke."""

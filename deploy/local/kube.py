@@ -157,6 +157,9 @@ def controller_manager_args(binary: Path, files: ClusterFiles) -> list[str]:
         f"--cluster-name={files.name}",
         f"--root-ca-file={p / 'ca.crt'}",
         f"--service-account-private-key-file={p / 'sa.key'}",
+        # As kubeadm does: each controller acts as its own service account with the bootstrap RBAC
+        # roles; the controller-manager's own identity may do little more than hand out those tokens.
+        "--use-service-account-credentials=true",
         f"--service-cluster-ip-range={SERVICE_CIDR}",
         "--profiling=false",
         "--v=1",

@@ -1,0 +1,123 @@
+"""The clusters are real Kubernetes: server-side apply works, Deployments become Available on kwok
+nodes through the real controllers and scheduler, and clusters are isolated from each other."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+from kubernetes_asyncio import client as k8s
+from kubernetes_asyncio import config as k8s_config
+from kubernetes_asyncio.client.exceptions import ApiException
+from kubernetes_asyncio.dynamic import DynamicClient
+
+from tests.integration.conftest import FleetCluster, RunningFleet
+
+
+@asynccontextmanager
+async def dynamic(cluster: FleetCluster) -> AsyncIterator[DynamicClient]:
+    api = await k8s_config.new_client_from_config(config_file=str(cluster.kubeconfig))
+    async with api:
+        yield await DynamicClient(api)
+
+
+def deployment(name: str, namespace: str, replicas: int) -> dict[str, Any]:
+    labels = {"app": name}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": namespace, "labels": labels},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {"containers": [{"name": "web", "image": "nginx:1.27.3"}]},
+            },
+        },
+    }
+
+
+async def apply(client: DynamicClient, body: dict[str, Any]) -> Any:
+    resource = await client.resources.get(api_version=body["apiVersion"], kind=body["kind"])
+    return await client.server_side_apply(
+        resource, body=body, field_manager="fleetcast-test", force_conflicts=True
+    )
+
+
+async def wait_available(client: DynamicClient, name: str, namespace: str, timeout: float = 90.0) -> Any:
+    resource = await client.resources.get(api_version="apps/v1", kind="Deployment")
+    deadline = time.monotonic() + timeout
+    while True:
+        live = await client.get(resource, name=name, namespace=namespace)
+        status = live.status or {}
+        if status.get("readyReplicas") == live.spec.replicas and any(
+            c["type"] == "Available" and c["status"] == "True" for c in status.get("conditions") or []
+        ):
+            return live
+        assert time.monotonic() < deadline, f"{name} not Available after {timeout}s: {status}"
+        await asyncio.sleep(0.5)
+
+
+@pytest.mark.parametrize("index", [0, 1], ids=["cluster-1", "cluster-2"])
+async def test_applied_deployment_becomes_available(local_fleet: RunningFleet, index: int) -> None:
+    cluster = local_fleet.clusters[index]
+    namespace = f"avail-{uuid.uuid4().hex[:6]}"
+    async with dynamic(cluster) as client:
+        await apply(client, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+        applied = await apply(client, deployment("web", namespace, replicas=3))
+        managers = {entry["manager"] for entry in applied.metadata.managedFields}
+        assert "fleetcast-test" in managers
+
+        live = await wait_available(client, "web", namespace)
+        assert live.status.readyReplicas == 3
+
+        # The pods run on the kwok node, scheduled by the real scheduler.
+        pods = await client.get(await client.resources.get(api_version="v1", kind="Pod"), namespace=namespace)
+        assert len(pods.items) == 3
+        assert {pod.spec.nodeName for pod in pods.items} == {"kwok-node-0"}
+        assert all(pod.status.phase == "Running" for pod in pods.items)
+
+        # Re-applying the same body is a no-op: server-side apply is idempotent.
+        again = await apply(client, deployment("web", namespace, replicas=3))
+        assert again.metadata.generation == applied.metadata.generation
+
+
+async def test_clusters_are_isolated(local_fleet: RunningFleet) -> None:
+    first, second = local_fleet.clusters
+    name = f"only-in-{first.name}-{uuid.uuid4().hex[:6]}"
+    async with dynamic(first) as client:
+        await apply(
+            client,
+            {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": "default"}},
+        )
+    api = await k8s_config.new_client_from_config(config_file=str(second.kubeconfig))
+    async with api:
+        core = k8s.CoreV1Api(api)
+        with pytest.raises(ApiException) as missing:
+            await core.read_namespaced_config_map(name, "default")
+        assert missing.value.status == 404
+        # Each cluster has its own identity too: distinct kube-system namespace UIDs.
+        second_uid = (await core.read_namespace("kube-system")).metadata.uid
+    api = await k8s_config.new_client_from_config(config_file=str(first.kubeconfig))
+    async with api:
+        first_uid = (await k8s.CoreV1Api(api).read_namespace("kube-system")).metadata.uid
+    assert first_uid != second_uid
+
+
+async def test_credentials_of_one_cluster_are_refused_by_another(local_fleet: RunningFleet) -> None:
+    """Each cluster has its own CA: a client certificate of cluster-1 does not authenticate to cluster-2."""
+    first, second = local_fleet.clusters
+    configuration = k8s.Configuration()
+    await k8s_config.load_kube_config(config_file=str(first.kubeconfig), client_configuration=configuration)
+    configuration.host = second.server
+    configuration.verify_ssl = False  # cluster-2's serving cert is not signed by cluster-1's CA either
+    async with k8s.ApiClient(configuration) as api:
+        with pytest.raises(ApiException) as refused:
+            await k8s.CoreV1Api(api).list_namespace()
+    assert refused.value.status == 401

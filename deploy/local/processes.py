@@ -31,7 +31,7 @@ class ProcessRecord:
     argv: tuple[str, ...]
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "argv": list(self.argv)}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ProcessRecord:

@@ -37,9 +37,7 @@ def _run_cancellable(coro: Coroutine[Any, Any, T]) -> T:
 
 def _table(rows: Sequence[Sequence[str]]) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return "\n".join(
-        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows
-    )
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows)
 
 
 def _status_table(rows: list[ComponentStatus]) -> str:
@@ -127,9 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fleetcast", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    dev = commands.add_parser(
-        "dev", help="run a real local fleet: Kafka and Kubernetes clusters on this machine"
-    )
+    dev = commands.add_parser("dev", help="run a real local fleet: Kafka and Kubernetes clusters on this machine")
     dev_commands = dev.add_subparsers(dest="dev_command", required=True)
     state_help = "state directory (default: $FLEETCAST_DEV_STATE_DIR or ~/.local/state/fleetcast/dev)"
 

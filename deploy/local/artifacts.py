@@ -233,9 +233,7 @@ class Artifacts:
             if self._built(build):
                 return paths
             if shutil.which("go") is None:
-                raise ComponentError(
-                    build.name, "Go is not installed; the binaries are built from Go modules"
-                )
+                raise ComponentError(build.name, "Go is not installed; the binaries are built from Go modules")
             env = self._go_env()
             log = self.cache / "logs" / f"{build.name}-{build.version}-build.log"
             if build.name == "kubernetes":
@@ -358,18 +356,14 @@ class Artifacts:
             raise ComponentError(component, f"`{' '.join(argv[:3])} ...` failed with exit code {code}", log)
         return stdout.decode() if capture else ""
 
-    async def _stream(
-        self, component: str, proc: asyncio.subprocess.Process, log: Path, started: float
-    ) -> None:
+    async def _stream(self, component: str, proc: asyncio.subprocess.Process, log: Path, started: float) -> None:
         assert proc.stdout is not None
         lines = 0
         last_beat = started
         with log.open("ab") as out:
             while True:
                 try:
-                    line: bytes | None = await asyncio.wait_for(
-                        proc.stdout.readline(), timeout=_HEARTBEAT_SECONDS
-                    )
+                    line: bytes | None = await asyncio.wait_for(proc.stdout.readline(), timeout=_HEARTBEAT_SECONDS)
                 except TimeoutError:
                     line = None
                 if line == b"":

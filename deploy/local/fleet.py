@@ -108,9 +108,7 @@ class LocalFleet:
         known = {c.name for c in state.clusters}
         for name in cluster_names(self.settings.clusters):
             if name not in known:
-                state.clusters.append(
-                    fleet_state.ClusterState(name=name, apiserver_port=processes.free_port())
-                )
+                state.clusters.append(fleet_state.ClusterState(name=name, apiserver_port=processes.free_port()))
         fleet_state.save(self.state_path, state)
 
         artifacts = Artifacts(self.settings, self.say)
@@ -144,9 +142,7 @@ class LocalFleet:
         if callable(argv_or_start):
             record = argv_or_start()
         else:
-            record = processes.spawn(
-                component, argv_or_start, self.log(component), tie_to_parent=self.tie_to_parent
-            )
+            record = processes.spawn(component, argv_or_start, self.log(component), tie_to_parent=self.tie_to_parent)
         state.set_record(component, record)
         started_here.append(component)
         fleet_state.save(self.state_path, state)
@@ -195,9 +191,7 @@ class LocalFleet:
 
         async def bring_up_cluster(cluster: fleet_state.ClusterState) -> None:
             files = self.cluster_files(cluster.name)
-            took = await kube.wait_apiserver_ready(
-                files, cluster.apiserver_port, apiservers[cluster.name], timeout
-            )
+            took = await kube.wait_apiserver_ready(files, cluster.apiserver_port, apiservers[cluster.name], timeout)
             self.say(f"{cluster.name}: API server ready at {cluster.server} ({took:.1f}s)")
             name = cluster.name
             self._ensure(

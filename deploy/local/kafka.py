@@ -115,9 +115,7 @@ class KafkaBroker:
 
     def start(self, ports: KafkaPorts, *, tie_to_parent: bool) -> processes.ProcessRecord:
         config = self.prepare(ports)
-        return processes.spawn(
-            "kafka", self._java("kafka.Kafka", str(config)), self.log, tie_to_parent=tie_to_parent
-        )
+        return processes.spawn("kafka", self._java("kafka.Kafka", str(config)), self.log, tie_to_parent=tie_to_parent)
 
 
 async def round_trip(bootstrap: str, timeout: float = 15.0) -> None:

@@ -228,9 +228,7 @@ async def wait_apiserver_ready(
     async with httpx.AsyncClient(verify=files.ssl_context(), timeout=5.0) as http:
         while time.monotonic() < deadline:
             if not processes.is_alive(record):
-                raise ComponentError(
-                    f"{files.name}/kube-apiserver", "exited during start-up", Path(record.log)
-                )
+                raise ComponentError(f"{files.name}/kube-apiserver", "exited during start-up", Path(record.log))
             try:
                 response = await http.get(f"https://127.0.0.1:{port}/readyz")
                 if response.status_code == 200 and response.text.strip() == "ok":
@@ -239,9 +237,7 @@ async def wait_apiserver_ready(
             except httpx.HTTPError as error:
                 problem = str(error) or type(error).__name__
             await asyncio.sleep(0.5)
-    raise ComponentError(
-        f"{files.name}/kube-apiserver", f"not ready after {timeout:.0f}s: {problem}", Path(record.log)
-    )
+    raise ComponentError(f"{files.name}/kube-apiserver", f"not ready after {timeout:.0f}s: {problem}", Path(record.log))
 
 
 def _node_ready(node: k8s.V1Node) -> bool:
@@ -259,9 +255,7 @@ async def ensure_node_ready(files: ClusterFiles, kwok: processes.ProcessRecord, 
             await core.create_node(cast(Any, node_manifest()))  # the client takes plain dicts too
         except ApiException as error:
             if error.status != 409:
-                raise ComponentError(
-                    f"{files.name}/node", f"could not register the node: {error.reason}"
-                ) from error
+                raise ComponentError(f"{files.name}/node", f"could not register the node: {error.reason}") from error
         deadline = started + timeout
         while time.monotonic() < deadline:
             if not processes.is_alive(kwok):

@@ -33,9 +33,7 @@ class DevSettings(BaseSettings):
     # Outside the work tree so a fresh clone (and CI) reuses them.
     cache_dir: Path = Field(default_factory=lambda: _xdg("XDG_CACHE_HOME", ".cache") / "fleetcast")
     # Where a running fleet keeps its data, logs, credentials and kubeconfigs.
-    state_dir: Path = Field(
-        default_factory=lambda: _xdg("XDG_STATE_HOME", ".local/state") / "fleetcast" / "dev"
-    )
+    state_dir: Path = Field(default_factory=lambda: _xdg("XDG_STATE_HOME", ".local/state") / "fleetcast" / "dev")
 
     clusters: int = Field(default=2, ge=1, le=50)
     # 0 picks a free port on first start; the port is then kept in the state so kubeconfigs stay valid.

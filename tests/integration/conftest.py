@@ -47,9 +47,7 @@ def local_fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningFle
         state = asyncio.run(fleet.up())
         yield RunningFleet(
             kafka_bootstrap=state.kafka_bootstrap,
-            clusters=[
-                FleetCluster(c.name, c.server, fleet.cluster_files(c.name).kubeconfig) for c in state.clusters
-            ],
+            clusters=[FleetCluster(c.name, c.server, fleet.cluster_files(c.name).kubeconfig) for c in state.clusters],
             state_dir=settings.state_dir,
         )
     finally:

@@ -45,9 +45,7 @@ def deployment(name: str, namespace: str, replicas: int) -> dict[str, Any]:
 
 async def apply(client: DynamicClient, body: dict[str, Any]) -> Any:
     resource = await client.resources.get(api_version=body["apiVersion"], kind=body["kind"])
-    return await client.server_side_apply(
-        resource, body=body, field_manager="fleetcast-test", force_conflicts=True
-    )
+    return await client.server_side_apply(resource, body=body, field_manager="fleetcast-test", force_conflicts=True)
 
 
 async def wait_available(client: DynamicClient, name: str, namespace: str, timeout: float = 90.0) -> Any:

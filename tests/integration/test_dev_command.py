@@ -19,9 +19,7 @@ from deploy.local import processes, state
 FLEETCAST = [sys.executable, "-m", "deploy.cli"]
 
 
-def fleetcast(
-    *args: str, env: dict[str, str] | None = None, timeout: float = 300
-) -> subprocess.CompletedProcess[str]:
+def fleetcast(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*FLEETCAST, *args],
         capture_output=True,

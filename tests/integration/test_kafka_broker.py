@@ -19,9 +19,7 @@ async def test_round_trip_through_a_compacted_topic(local_fleet: RunningFleet) -
     finally:
         await admin.close()
 
-    producer = AIOKafkaProducer(
-        bootstrap_servers=local_fleet.kafka_bootstrap, acks="all", enable_idempotence=True
-    )
+    producer = AIOKafkaProducer(bootstrap_servers=local_fleet.kafka_bootstrap, acks="all", enable_idempotence=True)
     await producer.start()
     try:
         for index in range(3):

@@ -1,0 +1,70 @@
+"""Desired state sent by the hub to one cluster: a bundle (install or update) or a removal (uninstall)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt, model_validator
+
+from schemas.v1.names import ApplicationId
+
+
+def canonical_json(value: Any) -> bytes:
+    """The one serialization digests are computed over: sorted keys, no whitespace, UTF-8."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def content_digest(manifests: list[dict[str, Any]]) -> str:
+    return "sha256:" + hashlib.sha256(canonical_json(manifests)).hexdigest()
+
+
+class _Wire(BaseModel):
+    # Tolerant reader: fields added by a newer sender are ignored, not rejected.
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Bundle(_Wire):
+    """One application's rendered manifests for one cluster at one release revision."""
+
+    application: ApplicationId
+    revision: PositiveInt = Field(description="Release revision of the application (immutable).")
+    generation: PositiveInt = Field(
+        description=(
+            "Monotonic per (cluster, application); grows with every desired-state change sent to this "
+            "cluster for this application. A spoke ignores anything not newer than what it holds."
+        )
+    )
+    manifests: list[dict[str, Any]] = Field(description="Kubernetes objects, in any order.")
+    digest: str = Field(description="content_digest(manifests): sha256 over canonical JSON.")
+
+    @model_validator(mode="after")
+    def _digest_matches(self) -> Self:
+        expected = content_digest(self.manifests)
+        if self.digest != expected:
+            raise ValueError(f"digest {self.digest} does not match the manifests ({expected})")
+        return self
+
+    @classmethod
+    def build(cls, application: str, revision: int, generation: int, manifests: list[dict[str, Any]]) -> Bundle:
+        return cls(
+            application=application,
+            revision=revision,
+            generation=generation,
+            manifests=manifests,
+            digest=content_digest(manifests),
+        )
+
+
+class Removal(_Wire):
+    """Uninstall an application from the cluster: prune everything the spoke applied for it.
+
+    Sent as an explicit record (which compaction keeps) rather than only a null value (which
+    compaction drops after a day), so a spoke that was away for longer still learns of it.
+    """
+
+    application: ApplicationId
+    revision: NonNegativeInt = Field(description="Last release revision of the application.")
+    generation: PositiveInt
+    reason: Literal["deleted", "unselected", "deregistered"]

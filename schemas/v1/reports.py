@@ -1,0 +1,76 @@
+"""What a spoke reports: per-application status, and cluster heartbeats."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt
+
+from schemas.v1.names import ApplicationId, ClusterId
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Health(StrEnum):
+    READY = "Ready"
+    PROGRESSING = "Progressing"
+    DEGRADED = "Degraded"
+    MISSING = "Missing"
+    UNKNOWN = "Unknown"
+
+
+class ObjectRef(_Wire):
+    api_version: str
+    kind: str
+    name: str
+    namespace: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.namespace}/" if self.namespace else ""
+        return f"{self.kind}/{where}{self.name}"
+
+
+ObjectAction = Literal["applied", "unchanged", "pruned", "failed"]
+
+
+class ObjectStatus(_Wire):
+    ref: ObjectRef
+    action: ObjectAction = Field(description="What the last apply did to this object.")
+    health: Health
+    message: str = ""
+    error: str | None = Field(default=None, description="Why the API server rejected it, if it did.")
+
+
+class StatusReport(_Wire):
+    """Per cluster and application, Flux-style: what was observed, applied and attempted, and how it runs."""
+
+    cluster: ClusterId
+    application: ApplicationId
+    observed_generation: NonNegativeInt = Field(description="Generation of the desired state last acted on.")
+    observed_revision: NonNegativeInt
+    last_applied_revision: NonNegativeInt | None = Field(
+        default=None, description="Newest revision whose every object was applied."
+    )
+    last_attempted_revision: NonNegativeInt | None = None
+    digest: str | None = None
+    removed: bool = Field(default=False, description="The application is uninstalled from this cluster.")
+    health: Health
+    objects: list[ObjectStatus] = Field(default_factory=list)
+    images: list[str] = Field(default_factory=list, description="Container images of the workloads, as running.")
+    errors: list[str] = Field(default_factory=list)
+    time: datetime
+
+
+class Heartbeat(_Wire):
+    cluster: ClusterId
+    agent_version: str
+    kubernetes_version: str | None = None
+    nodes: NonNegativeInt = 0
+    ready_nodes: NonNegativeInt = 0
+    applications: NonNegativeInt = 0
+    interval_seconds: float = Field(gt=0, description="When to expect the next one, at the latest.")
+    time: datetime

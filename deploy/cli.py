@@ -1,4 +1,7 @@
-"""The `fleetcast` command."""
+"""fleetcast: an event-driven multi-cluster Kubernetes fleet controller.
+
+Talk to a hub (set FLEETCAST_HUB_URL):  clusters, cluster, apply, status, versions, releases, delete.
+Run a real local fleet on this machine:  dev up | status | down."""
 
 from __future__ import annotations
 
@@ -15,6 +18,8 @@ from typing import Any, TypeVar
 from deploy.local.errors import ComponentError
 from deploy.local.fleet import ComponentStatus, LocalFleet
 from deploy.local.settings import DevSettings
+from hub.client import commands as user_commands
+from hub.client.tables import render_table
 
 T = TypeVar("T")
 
@@ -24,20 +29,20 @@ def _say(message: str) -> None:
 
 
 def _run_cancellable(coro: Coroutine[Any, Any, T]) -> T:
-    """Run `coro`; SIGTERM cancels it like Ctrl-C does, so its clean-up runs either way."""
+    """Run `coro`; Ctrl-C (SIGINT) and SIGTERM cancel it, so its clean-up runs either way.
+
+    SIGINT is handled explicitly rather than left to Python's default: a process started in the
+    background by a non-interactive shell inherits SIGINT *ignored*, and would not stop at all."""
 
     async def main() -> T:
         task = asyncio.current_task()
         assert task is not None
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, task.cancel)
         return await coro
 
     return asyncio.run(main())
-
-
-def _table(rows: Sequence[Sequence[str]]) -> str:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows)
 
 
 def _status_table(rows: list[ComponentStatus]) -> str:
@@ -53,7 +58,7 @@ def _status_table(rows: list[ComponentStatus]) -> str:
         ]
         for r in rows
     ]
-    return _table([header, *body])
+    return render_table(header, body)
 
 
 def _settings(args: argparse.Namespace) -> DevSettings:
@@ -122,8 +127,11 @@ def _dev(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="fleetcast", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="fleetcast", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    user_commands.add_commands(commands)
 
     dev = commands.add_parser("dev", help="run a real local fleet: Kafka and Kubernetes clusters on this machine")
     dev_commands = dev.add_subparsers(dest="dev_command", required=True)
@@ -147,6 +155,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "dev":
         return _dev(args)
+    if user_commands.is_user_command(args):
+        return user_commands.run(args)
     raise AssertionError(args.command)
 
 

@@ -1,7 +1,7 @@
 """Fetching Kafka from Maven Central and building the Kubernetes binaries from Go modules, cached by version.
 
-A first run takes minutes (Kubernetes compiles for 10-25 min on 2 cores), so every step says what it
-does and keeps saying so while it runs. A cache entry counts only once its `.complete` marker exists:
+A first run takes minutes (about 5 on 2 cores: module downloads, then Kubernetes compiling), so every
+step says what it does and keeps saying so while it runs. A cache entry counts only once its `.complete` marker exists:
 an interrupted build is redone, never half-used. A lock per entry keeps two runs (say `dev up` and a
 test session) from building the same thing at once.
 """
@@ -201,8 +201,8 @@ class Artifacts:
         if missing:
             names = ", ".join(f"{b.name} {b.version}" for b in missing)
             self.say(
-                f"building {names} from Go modules into {self.cache / 'bin'}: first run only. "
-                "Kubernetes takes 10-25 min on 2 cores; later runs reuse the cache."
+                f"building {names} from Go modules into {self.cache / 'bin'}: first run only, "
+                "about 5 minutes on 2 cores (more on a slow network); later runs reuse the cache."
             )
         paths: dict[str, Path] = {}
         for build in builds:

@@ -1,0 +1,242 @@
+"""The user commands of `fleetcast`: clusters, apply, status, versions, releases, delete.
+
+fleetcast clusters [--selector 'env=prod']
+fleetcast cluster register ID [--label env=prod ...] | label ID env=prod tier- | deregister ID | show ID
+fleetcast apply APP -f manifests.yaml --selector 'env in (staging,prod)'
+fleetcast status APP
+fleetcast versions [--app APP] [--selector S]      revision and health per application and cluster
+fleetcast versions --image nginx [--selector S]    which clusters run which tags or digests
+fleetcast releases APP
+fleetcast delete APP
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from hub.client.http import JSON, ClientSettings, HubClient, HubError
+from hub.client.tables import or_dash, render_table
+
+Handler = Callable[[HubClient, argparse.Namespace], tuple[Any, str]]
+
+
+def _labels_text(labels: dict[str, str]) -> str:
+    return ",".join(f"{k}={v}" for k, v in sorted(labels.items())) or "-"
+
+
+def _parse_labels(pairs: list[str]) -> dict[str, str]:
+    labels = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise HubError(f"label {pair!r} is not key=value")
+        labels[key] = value
+    return labels
+
+
+def _clusters(client: HubClient, args: argparse.Namespace) -> tuple[Any, str]:
+    items = client.list_clusters(args.selector)
+    rows = []
+    for c in items:
+        facts = c.get("facts") or {}
+        apps = c.get("applications") or []
+        rows.append(
+            [
+                c["id"],
+                c.get("state", "-"),
+                _labels_text(c.get("labels") or {}),
+                or_dash(facts.get("kubernetes_version")),
+                f"{or_dash(facts.get('ready_nodes'))}/{or_dash(facts.get('nodes'))}",
+                str(len([a for a in apps if not a.get("removed")])),
+                or_dash(c.get("last_seen")),
+            ]
+        )
+    return items, render_table(["CLUSTER", "STATE", "LABELS", "KUBERNETES", "NODES", "APPS", "LAST SEEN"], rows)
+
+
+def _cluster_show(client: HubClient, args: argparse.Namespace) -> tuple[Any, str]:
+    c = client.get_cluster(args.id)
+    facts = c.get("facts") or {}
+    head = (
+        f"cluster {c['id']}: {c.get('state')}, labels {_labels_text(c.get('labels') or {})}, "
+        f"Kubernetes {or_dash(facts.get('kubernetes_version'))}, agent {or_dash(facts.get('agent_version'))}, "
+        f"last seen {or_dash(c.get('last_seen'))}"
+    )
+    rows = [
+        [
+            a["application"],
+            or_dash(a.get("desired_revision")),
+            or_dash(a.get("observed_revision")),
+            or_dash(a.get("last_applied_revision")),
+            or_dash(a.get("health")),
+            or_dash(a.get("images")),
+            or_dash(a.get("errors")),
+        ]
+        for a in c.get("applications") or []
+    ]
+    table = render_table(["APPLICATION", "DESIRED", "OBSERVED", "APPLIED", "HEALTH", "IMAGES", "ERRORS"], rows)
+    return c, f"{head}\n{table}"
+
+
+def _cluster_register(client: HubClient, args: argparse.Namespace) -> tuple[Any, str]:
+    c = client.register_cluster(args.id, _parse_labels(args.label))
+    return c, f"registered {c['id']} ({_labels_text(c.get('labels') or {})})"
+
+
+def _cluster_label(client: HubClient, args: argparse.Namespace) -> tuple[Any, str]:
+    """kubectl-style: `key=value` sets, `key-` removes."""
+    labels = dict(client.get_cluster(args.id).get("labels") or {})
+    for change in args.changes:
+        if change.endswith("-") and "=" not in change:
+            labels.pop(change[:-1], None)
+        else:
+            labels.update(_parse_labels([change]))
+    c = client.set_cluster_labels(args.id, labels)
+    return c, f"{c['id']} labels: {_labels_text(c.get('labels') or {})}"
+
+
+def _cluster_deregister(client: HubClient, args: argparse.Namespace) -> tuple[Any, str]:
+    result = client.deregister_cluster(args.id)
+    return result, f"deregistered {args.id}; its applications are being uninstalled there"
+
+
+def _apply(client: HubClient, args: argparse.Namespace) -> tuple[Any, str]:
+    path = Path(args.file)
+    try:
+        manifests = sys.stdin.read() if args.file == "-" else path.read_text()
+    except OSError as error:
+        raise HubError(f"cannot read {args.file}: {error.strerror}") from error
+    created, app = client.apply_application(args.app, manifests, args.selector)
+    what = "new release" if created else "unchanged, nothing published"
+    return app, f"{app['id']}: revision {app.get('revision')} ({what}), selector {app.get('selector')}"
+
+
+def _status(client: HubClient, args: argparse.Namespace) -> tuple[Any, str]:
+    app = client.get_application(args.app)
+    head = f"{app['id']}: revision {app.get('revision')}, selector {app.get('selector')}"
+    rows = [
+        [
+            c["cluster"],
+            or_dash(c.get("desired_revision")),
+            or_dash(c.get("observed_revision")),
+            or_dash(c.get("last_applied_revision")),
+            "Removed" if c.get("removed") else or_dash(c.get("health")),
+            or_dash(c.get("images")),
+            or_dash(c.get("errors")),
+        ]
+        for c in app.get("clusters") or []
+    ]
+    table = render_table(["CLUSTER", "DESIRED", "OBSERVED", "APPLIED", "HEALTH", "IMAGES", "ERRORS"], rows)
+    return app, f"{head}\n{table}"
+
+
+def _versions(client: HubClient, args: argparse.Namespace) -> tuple[Any, str]:
+    if args.image:
+        images = client.images(args.image, args.selector)
+        rows = [
+            [i["image"], v["version"], ",".join(v.get("clusters") or [])]
+            for i in images
+            for v in i.get("versions") or []
+        ]
+        return images, render_table(["IMAGE", "VERSION", "CLUSTERS"], rows)
+    items = client.versions(args.selector, args.app)
+    rows = [
+        [
+            a["application"],
+            str(a.get("revision")),
+            c["cluster"],
+            or_dash(c.get("revision")),
+            or_dash(c.get("health")),
+            or_dash(c.get("images")),
+        ]
+        for a in items
+        for c in a.get("clusters") or []
+    ]
+    return items, render_table(["APPLICATION", "DESIRED", "CLUSTER", "RUNNING", "HEALTH", "IMAGES"], rows)
+
+
+def _releases(client: HubClient, args: argparse.Namespace) -> tuple[Any, str]:
+    items = client.releases(args.app)
+    rows = [
+        [str(r["revision"]), r.get("digest", "-"), or_dash(r.get("selector")), or_dash(r.get("created_at"))]
+        for r in items
+    ]
+    return items, render_table(["REVISION", "DIGEST", "SELECTOR", "CREATED"], rows)
+
+
+def _delete(client: HubClient, args: argparse.Namespace) -> tuple[Any, str]:
+    result = client.delete_application(args.app)
+    return result, f"deleted {args.app}; it is being uninstalled from every cluster"
+
+
+def add_commands(commands: Any) -> None:
+    """Add the user commands to `fleetcast`'s subparsers."""
+
+    def command(name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = commands.add_parser(name, help=help_text)
+        parser.set_defaults(handler=handler)
+        parser.add_argument("-o", "--output", choices=["table", "json"], default="table")
+        return parser
+
+    p = command("clusters", _clusters, "list clusters with state, labels and facts")
+    p.add_argument("--selector", "-l", help="label selector, e.g. 'env in (staging,prod)'")
+
+    cluster = commands.add_parser("cluster", help="register, label, show or deregister one cluster")
+    actions = cluster.add_subparsers(dest="cluster_command", required=True)
+    for name, handler, help_text in [
+        ("show", _cluster_show, "a cluster's facts and per-application status"),
+        ("register", _cluster_register, "register a cluster with labels"),
+        ("label", _cluster_label, "set (key=value) or remove (key-) labels"),
+        ("deregister", _cluster_deregister, "remove a cluster; its applications are uninstalled there"),
+    ]:
+        sub = actions.add_parser(name, help=help_text)
+        sub.set_defaults(handler=handler)
+        sub.add_argument("-o", "--output", choices=["table", "json"], default="table")
+        sub.add_argument("id")
+        if name == "register":
+            sub.add_argument("--label", action="append", default=[], metavar="KEY=VALUE")
+        if name == "label":
+            sub.add_argument("changes", nargs="+", metavar="KEY=VALUE|KEY-")
+
+    p = command("apply", _apply, "create or update an application from a manifest file")
+    p.add_argument("app")
+    p.add_argument("-f", "--file", required=True, help="YAML or JSON manifests, multi-document; - for stdin")
+    p.add_argument("--selector", "-l", required=True, help="which clusters, e.g. 'env in (staging,prod)'")
+
+    p = command("status", _status, "an application's revision and health per cluster")
+    p.add_argument("app")
+
+    p = command("versions", _versions, "fleet versions per application, or per image with --image")
+    p.add_argument("--image", help="image name, e.g. nginx or registry.example.com:5000/team/api")
+    p.add_argument("--app", help="only this application")
+    p.add_argument("--selector", "-l", help="only clusters matching this label selector")
+
+    p = command("releases", _releases, "an application's release history")
+    p.add_argument("app")
+
+    p = command("delete", _delete, "delete an application; it is uninstalled from every cluster")
+    p.add_argument("app")
+
+
+def run(args: argparse.Namespace) -> int:
+    handler: Handler = args.handler
+    try:
+        with HubClient(ClientSettings()) as client:
+            data, text = handler(client, args)
+    except HubError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(json.dumps(data, indent=2) if args.output == "json" else text)
+    return 0
+
+
+def is_user_command(args: argparse.Namespace) -> bool:
+    return hasattr(args, "handler")
+
+
+__all__ = ["JSON", "add_commands", "is_user_command", "run"]

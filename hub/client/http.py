@@ -1,0 +1,132 @@
+"""A small client for the hub API v1. Every error it raises says what to do about it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+JSON = dict[str, Any]
+
+
+class ClientSettings(BaseSettings):
+    """`FLEETCAST_HUB_URL` points the command line at a hub; `fleetcast dev up` prints it."""
+
+    model_config = SettingsConfigDict(env_prefix="FLEETCAST_", extra="ignore")
+
+    hub_url: str = "http://127.0.0.1:8080"
+    timeout: float = 30.0
+
+
+class HubError(RuntimeError):
+    """The hub answered with an error (status >= 400) or could not be reached (status None)."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        self.status = status
+        super().__init__(message)
+
+
+def _problem(response: httpx.Response) -> str:
+    """FastAPI puts the reason in `detail`: a string, or a list of validation errors."""
+    try:
+        detail = response.json().get("detail", response.text)
+    except ValueError:
+        return response.text or response.reason_phrase
+    if isinstance(detail, list):
+        parts = []
+        for item in detail:
+            if isinstance(item, dict):
+                where = ".".join(str(p) for p in item.get("loc", []) if p != "body")
+                parts.append(f"{where}: {item.get('msg', item)}" if where else str(item.get("msg", item)))
+            else:
+                parts.append(str(item))
+        return "; ".join(parts)
+    return str(detail)
+
+
+class HubClient:
+    def __init__(self, settings: ClientSettings, transport: httpx.BaseTransport | None = None) -> None:
+        self.base = settings.hub_url.rstrip("/")
+        self._http = httpx.Client(base_url=self.base, timeout=settings.timeout, transport=transport)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> HubClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> JSON:
+        try:
+            response = self._http.request(method, f"/api/v1{path}", **kwargs)
+        except httpx.HTTPError as error:
+            raise HubError(
+                f"cannot reach the hub at {self.base} ({error or type(error).__name__}); is it running? "
+                "Set FLEETCAST_HUB_URL to its address (`fleetcast dev up` prints it)."
+            ) from error
+        if response.status_code >= 400:
+            raise HubError(f"{response.status_code}: {_problem(response)}", response.status_code)
+        body: JSON = response.json() if response.content else {}
+        return body
+
+    @staticmethod
+    def _params(**values: str | None) -> dict[str, str]:
+        return {key: value for key, value in values.items() if value}
+
+    # clusters
+    def list_clusters(self, selector: str | None = None) -> list[JSON]:
+        items: list[JSON] = self._call("GET", "/clusters", params=self._params(selector=selector))["items"]
+        return items
+
+    def get_cluster(self, cluster: str) -> JSON:
+        return self._call("GET", f"/clusters/{cluster}")
+
+    def register_cluster(self, cluster: str, labels: dict[str, str]) -> JSON:
+        return self._call("POST", "/clusters", json={"id": cluster, "labels": labels})
+
+    def set_cluster_labels(self, cluster: str, labels: dict[str, str]) -> JSON:
+        return self._call("PUT", f"/clusters/{cluster}/labels", json={"labels": labels})
+
+    def deregister_cluster(self, cluster: str) -> JSON:
+        return self._call("DELETE", f"/clusters/{cluster}")
+
+    # applications
+    def apply_application(self, application: str, manifests: str, selector: str) -> tuple[bool, JSON]:
+        """Returns (created a new release, application)."""
+        try:
+            response = self._http.put(
+                f"/api/v1/applications/{application}", json={"manifests": manifests, "selector": selector}
+            )
+        except httpx.HTTPError as error:
+            raise HubError(f"cannot reach the hub at {self.base} ({error or type(error).__name__})") from error
+        if response.status_code >= 400:
+            raise HubError(f"{response.status_code}: {_problem(response)}", response.status_code)
+        body: JSON = response.json()
+        return response.status_code == 201, body
+
+    def list_applications(self) -> list[JSON]:
+        items: list[JSON] = self._call("GET", "/applications")["items"]
+        return items
+
+    def get_application(self, application: str) -> JSON:
+        return self._call("GET", f"/applications/{application}")
+
+    def releases(self, application: str) -> list[JSON]:
+        items: list[JSON] = self._call("GET", f"/applications/{application}/releases")["items"]
+        return items
+
+    def delete_application(self, application: str) -> JSON:
+        return self._call("DELETE", f"/applications/{application}")
+
+    # fleet versions
+    def versions(self, selector: str | None = None, application: str | None = None) -> list[JSON]:
+        params = self._params(selector=selector, application=application)
+        items: list[JSON] = self._call("GET", "/versions", params=params)["items"]
+        return items
+
+    def images(self, name: str | None = None, selector: str | None = None) -> list[JSON]:
+        items: list[JSON] = self._call("GET", "/images", params=self._params(name=name, selector=selector))["items"]
+        return items

@@ -1,0 +1,5 @@
+import sys
+
+from hub.main import main
+
+sys.exit(main())

@@ -1,0 +1,53 @@
+"""/api/v1/applications"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response, status
+from pydantic import BaseModel, Field
+
+from hub.api.deps import ServicesDep
+from hub.views import ApplicationDeleted, ApplicationList, ApplicationOut, ReleaseList
+
+router = APIRouter(prefix="/api/v1/applications", tags=["applications"])
+
+
+class ApplicationPut(BaseModel):
+    manifests: str | list[Any] | None = Field(
+        default=None,
+        description="YAML or JSON text (several documents allowed), or a list of objects. "
+        "Required for a new application; omitted: keep the current ones.",
+    )
+    selector: str | dict[str, Any] | None = Field(
+        default=None,
+        description='Label selector: "env in (staging,prod)" or {"matchLabels": ..., "matchExpressions": ...}. '
+        'Required for a new application ("" selects every cluster); omitted: keep the current one.',
+    )
+
+
+@router.put("/{application_id}", responses={201: {"description": "A new release was made"}})
+async def put(application_id: str, body: ApplicationPut, response: Response, services: ServicesDep) -> ApplicationOut:
+    application, created = await services.applications.put(application_id, body.manifests, body.selector)
+    response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+    return application
+
+
+@router.get("")
+async def find(services: ServicesDep) -> ApplicationList:
+    return ApplicationList(items=await services.applications.find())
+
+
+@router.get("/{application_id}")
+async def get(application_id: str, services: ServicesDep) -> ApplicationOut:
+    return await services.applications.get(application_id)
+
+
+@router.get("/{application_id}/releases")
+async def releases(application_id: str, services: ServicesDep) -> ReleaseList:
+    return ReleaseList(items=await services.applications.releases(application_id))
+
+
+@router.delete("/{application_id}")
+async def delete(application_id: str, services: ServicesDep) -> ApplicationDeleted:
+    return await services.applications.delete(application_id)

@@ -1,0 +1,52 @@
+"""/healthz (the process answers), /readyz (database and Kafka reachable), /metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from hub.api.deps import ServicesDep
+from hub.store.database import ping
+from hub.topics import TopicManager
+
+router = APIRouter(tags=["operations"])
+log = logging.getLogger(__name__)
+
+PROBE_TIMEOUT_SECONDS = 3.0
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(request: Request) -> JSONResponse:
+    checks: dict[str, str] = {}
+    try:
+        await asyncio.wait_for(ping(request.app.state.engine), PROBE_TIMEOUT_SECONDS)
+        checks["database"] = "ok"
+    except Exception as error:
+        checks["database"] = f"unreachable: {error!r}"
+    topics: TopicManager = request.app.state.topics
+    try:
+        await asyncio.wait_for(topics.ping(), PROBE_TIMEOUT_SECONDS)
+        checks["kafka"] = "ok"
+    except Exception as error:
+        checks["kafka"] = f"unreachable: {error!r}"
+    ready = all(v == "ok" for v in checks.values())
+    return JSONResponse({"status": "ok" if ready else "unavailable", **checks}, status_code=200 if ready else 503)
+
+
+@router.get("/metrics")
+async def metrics(services: ServicesDep) -> Response:
+    try:
+        await services.fleet.refresh_gauges(services.metrics)
+    except Exception:
+        # Counters are still worth serving when the store is briefly away.
+        log.warning("could not refresh the gauges from the store", exc_info=True)
+    return Response(generate_latest(services.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,113 @@
+"""The hub's FastAPI app: `create_app(settings)`, with a lifespan that migrates the store, creates the
+shared topics, and runs the outbox relay and the report consumer next to the API."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
+
+from hub.api import applications, clusters, fleet, ops
+from hub.api import errors as api_errors
+from hub.api.deps import Services
+from hub.metrics import HubMetrics
+from hub.relay import OutboxRelay
+from hub.report_consumer import ReportConsumer
+from hub.services.applications import ApplicationService
+from hub.services.clusters import ClusterService
+from hub.services.context import ServiceContext, utc_now
+from hub.services.fleet import FleetService
+from hub.services.reports import ReportService
+from hub.settings import HubSettings
+from hub.store.database import create_engine, migrate, session_factory
+from hub.topics import TopicManager
+from schemas.v1.topics import shared_topic_specs
+
+log = logging.getLogger(__name__)
+
+
+async def _ensure_shared_topics(topics: TopicManager, settings: HubSettings, ready: asyncio.Event) -> None:
+    # Kafka may come up after the hub: keep trying (with backoff) instead of refusing to start.
+    await topics.ensure(shared_topic_specs(settings.report_partitions), give_up_after=None)
+    ready.set()
+
+
+def _spawn(tasks: list[asyncio.Task[None]], name: str, coroutine: Coroutine[Any, Any, None]) -> None:
+    task = asyncio.create_task(coroutine, name=name)
+
+    def done(finished: asyncio.Task[None]) -> None:
+        if not finished.cancelled() and finished.exception() is not None:
+            log.error("background task %s died", name, exc_info=finished.exception())
+
+    task.add_done_callback(done)
+    tasks.append(task)
+
+
+def create_app(
+    settings: HubSettings,
+    registry: CollectorRegistry | None = None,
+    clock: Callable[[], datetime] = utc_now,
+) -> FastAPI:
+    metrics = HubMetrics(registry if registry is not None else CollectorRegistry())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings.database_url)
+        await migrate(engine)
+        topics = TopicManager(settings.kafka_bootstrap, settings.topic_replication_factor)
+        ctx = ServiceContext(session_factory(engine), settings, topics, clock)
+        reports = ReportService(ctx)
+        app.state.engine = engine
+        app.state.topics = topics
+        app.state.context = ctx
+        app.state.services = Services(
+            clusters=ClusterService(ctx),
+            applications=ApplicationService(ctx),
+            fleet=FleetService(ctx),
+            reports=reports,
+            metrics=metrics,
+        )
+        tasks: list[asyncio.Task[None]] = []
+        topics_ready = asyncio.Event()
+        _spawn(tasks, "shared-topics", _ensure_shared_topics(topics, settings, topics_ready))
+        if settings.relay_enabled:
+            relay = OutboxRelay(ctx.sessions, settings, topics, metrics, ctx.outbox_signal, clock)
+            _spawn(tasks, "outbox-relay", relay.run())
+        else:
+            log.warning("outbox relay disabled: changes are committed but not published by this hub")
+        if settings.reports_enabled:
+            _spawn(tasks, "report-consumer", ReportConsumer(settings, reports, metrics, topics_ready).run())
+        log.info(
+            "hub ready (database %s, Kafka %s)",
+            engine.url.render_as_string(hide_password=True),
+            settings.kafka_bootstrap,
+        )
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            await topics.close()
+            await engine.dispose()
+            log.info("hub stopped")
+
+    app = FastAPI(
+        title="Fleetcast hub",
+        version="1",
+        summary="Desired state of a fleet of Kubernetes clusters, published to Kafka.",
+        lifespan=lifespan,
+    )
+    api_errors.install(app)
+    for router in (clusters.router, applications.router, fleet.router, ops.router):
+        app.include_router(router)
+    return app

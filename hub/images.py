@@ -1,0 +1,73 @@
+"""Container image references (`[registry[:port]/]path[:tag][@algorithm:hex]`), parsed as the
+distribution reference grammar does, so `localhost:5000/web:1.2` has registry `localhost:5000` and
+tag `1.2`, not a tag of `5000/web:1.2`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_COMPONENT = re.compile(r"^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$")
+_TAG = re.compile(r"^[\w][\w.-]{0,127}$")
+_DIGEST = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$")
+_DOCKER_HUB = {"docker.io", "index.docker.io", "registry-1.docker.io"}
+
+
+class ImageRefError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    registry: str | None
+    repository: str
+    tag: str | None = None
+    digest: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The familiar name: Docker Hub's registry and `library/` are left out, as `docker` prints them."""
+        if self.registry is None or self.registry in _DOCKER_HUB:
+            return self.repository.removeprefix("library/")
+        return f"{self.registry}/{self.repository}"
+
+    @property
+    def version(self) -> str:
+        """What runs: the tag, the digest, or both; an image with neither is `latest`."""
+        if self.tag and self.digest:
+            return f"{self.tag}@{self.digest}"
+        return self.digest or self.tag or "latest"
+
+    def matches_name(self, name: str) -> bool:
+        """Whether a user's `name` means this image: its familiar name, or its last path segment(s)."""
+        name = name.strip()
+        if not name:
+            return True
+        full = self.name
+        return full == name or full.endswith("/" + name) or self.repository == name
+
+
+def parse_image(reference: str) -> ImageRef:
+    text = reference.strip()
+    if not text:
+        raise ImageRefError("empty image reference")
+    remainder, at, digest = text.partition("@")
+    if at and not _DIGEST.match(digest):
+        raise ImageRefError(f"{reference!r}: invalid digest {digest!r}")
+    # A tag is a colon after the last slash; a colon before it belongs to a registry port.
+    slash = remainder.rfind("/")
+    colon = remainder.rfind(":")
+    tag: str | None = None
+    if colon > slash:
+        remainder, tag = remainder[:colon], remainder[colon + 1 :]
+        if not _TAG.match(tag):
+            raise ImageRefError(f"{reference!r}: invalid tag {tag!r}")
+    first, has_slash, rest = remainder.partition("/")
+    registry: str | None = None
+    repository = remainder
+    if has_slash and ("." in first or ":" in first or first == "localhost" or first != first.lower()):
+        registry, repository = first, rest
+    if not repository or not all(_COMPONENT.match(part) for part in repository.split("/")):
+        raise ImageRefError(f"{reference!r}: invalid repository name {repository!r}")
+    return ImageRef(registry=registry, repository=repository, tag=tag, digest=digest or None)

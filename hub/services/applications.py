@@ -1,0 +1,226 @@
+"""Applications: a PUT makes a new immutable release when the manifests or the selector changed, and
+places it; a DELETE removes it from every cluster it was on."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.errors import Invalid, NotFound
+from hub.manifests import ManifestError, parse_manifests
+from hub.placements import Release, plan_release, plan_removals
+from hub.selectors import Selector, SelectorError, parse_selector
+from hub.services.context import ServiceContext, to_placement, write_changes
+from hub.store import models
+from hub.views import (
+    ApplicationCluster,
+    ApplicationDeleted,
+    ApplicationOut,
+    ReleaseOut,
+    RemovedApplication,
+    deployment_fields,
+    worth_showing,
+)
+from schemas.v1 import content_digest, is_dns_label
+
+
+def _check_id(application_id: str) -> None:
+    if not is_dns_label(application_id):
+        raise Invalid(
+            f"invalid application id {application_id!r}: must be a DNS-1123 label (at most 63 lowercase letters, "
+            "digits and '-', starting and ending with a letter or digit)"
+        )
+
+
+def _manifests(source: str | list[Any] | None) -> list[dict[str, Any]] | None:
+    if source is None:
+        return None
+    try:
+        return parse_manifests(source)
+    except ManifestError as error:
+        raise Invalid(str(error), error.problems) from error
+
+
+def _selector(source: str | dict[str, Any] | None) -> Selector | None:
+    if source is None:
+        return None
+    try:
+        return parse_selector(source)
+    except SelectorError as error:
+        raise Invalid(str(error)) from error
+
+
+class ApplicationService:
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+
+    async def put(
+        self,
+        application_id: str,
+        manifests_source: str | list[Any] | None,
+        selector_source: str | dict[str, Any] | None,
+    ) -> tuple[ApplicationOut, bool]:
+        """The application after the PUT, and whether a new release was made."""
+        _check_id(application_id)
+        # Everything is checked before the transaction: bad input stores and publishes nothing.
+        manifests = _manifests(manifests_source)
+        selector = _selector(selector_source)
+        async with self.ctx.writing() as session:
+            app = await session.get(models.Application, application_id)
+            live = app is not None and app.deleted_at is None
+            if not live and manifests is None:
+                raise Invalid(f"application {application_id}: manifests are required for a new application")
+            if not live and selector is None:
+                raise Invalid(
+                    f"application {application_id}: a selector is required for a new application "
+                    '("" selects every cluster)'
+                )
+            if manifests is None:
+                assert app is not None
+                current = await session.get(models.Release, (app.id, app.revision))
+                assert current is not None
+                manifests = list(current.manifests)
+            selector_text = str(selector) if selector is not None else app.selector if app else ""
+            digest = content_digest(manifests)
+            if live and app is not None and app.digest == digest and app.selector == selector_text:
+                created = False
+            else:
+                created = True
+                await self._release(session, application_id, app, manifests, digest, selector_text)
+        return await self.get(application_id), created
+
+    async def _release(
+        self,
+        session: AsyncSession,
+        application_id: str,
+        app: models.Application | None,
+        manifests: list[dict[str, Any]],
+        digest: str,
+        selector_text: str,
+    ) -> None:
+        now = self.ctx.clock()
+        if app is None:
+            app = models.Application(id=application_id, revision=0, created_at=now)
+            session.add(app)
+        elif app.deleted_at is not None:
+            # Re-created: revisions go on from the deleted one's, so "revision 3" is never two things.
+            app.deleted_at = None
+            app.created_at = now
+        app.revision += 1
+        app.digest = digest
+        app.selector = selector_text
+        app.updated_at = now
+        session.add(
+            models.Release(
+                application_id=application_id,
+                revision=app.revision,
+                manifests=manifests,
+                digest=digest,
+                selector=selector_text,
+                created_at=now,
+            )
+        )
+        await session.flush()
+        clusters = {c.id: c.labels for c in await session.scalars(select(models.Cluster))}
+        rows = await session.scalars(select(models.Placement).where(models.Placement.application_id == application_id))
+        placements = {r.cluster_id: to_placement(r) for r in rows}
+        release = Release(application_id, app.revision, parse_selector(selector_text))
+        changes = plan_release(release, clusters, placements)
+        await write_changes(self.ctx, session, changes, lambda _app: manifests)
+
+    async def delete(self, application_id: str) -> ApplicationDeleted:
+        async with self.ctx.writing() as session:
+            app = await session.get(models.Application, application_id)
+            if app is None or app.deleted_at is not None:
+                raise NotFound(f"application {application_id} does not exist")
+            rows = await session.scalars(
+                select(models.Placement).where(models.Placement.application_id == application_id)
+            )
+            changes = plan_removals({r.cluster_id: to_placement(r) for r in rows}, "deleted")
+            await write_changes(self.ctx, session, changes, lambda _app: [])
+            app.deleted_at = app.updated_at = self.ctx.clock()
+            revision = app.revision
+        return ApplicationDeleted(
+            id=application_id,
+            revision=revision,
+            removed=[
+                RemovedApplication(cluster=c.cluster, revision=c.revision, generation=c.generation) for c in changes
+            ],
+        )
+
+    async def get(self, application_id: str) -> ApplicationOut:
+        async with self.ctx.reading() as session:
+            app = await session.get(models.Application, application_id)
+            if app is None or app.deleted_at is not None:
+                raise NotFound(f"application {application_id} does not exist")
+            return (await self._views(session, [app]))[0]
+
+    async def find(self) -> list[ApplicationOut]:
+        async with self.ctx.reading() as session:
+            apps = await session.scalars(
+                select(models.Application)
+                .where(models.Application.deleted_at.is_(None))
+                .order_by(models.Application.id)
+            )
+            return await self._views(session, list(apps))
+
+    async def releases(self, application_id: str) -> list[ReleaseOut]:
+        async with self.ctx.reading() as session:
+            app = await session.get(models.Application, application_id)
+            if app is None or app.deleted_at is not None:
+                raise NotFound(f"application {application_id} does not exist")
+            rows = await session.scalars(
+                select(models.Release)
+                .where(models.Release.application_id == application_id)
+                .order_by(models.Release.revision.desc())
+            )
+            return [
+                ReleaseOut(
+                    revision=r.revision,
+                    digest=r.digest,
+                    selector=r.selector,
+                    created_at=r.created_at,
+                    manifests=r.manifests,
+                )
+                for r in rows
+            ]
+
+    async def _views(self, session: AsyncSession, apps: Sequence[models.Application]) -> list[ApplicationOut]:
+        ids = [a.id for a in apps]
+        registered = set(await session.scalars(select(models.Cluster.id)))
+        placements = {
+            (p.application_id, p.cluster_id): p
+            for p in await session.scalars(select(models.Placement).where(models.Placement.application_id.in_(ids)))
+            if p.cluster_id in registered
+        }
+        statuses = {
+            (s.application_id, s.cluster_id): s
+            for s in await session.scalars(select(models.Status).where(models.Status.application_id.in_(ids)))
+        }
+        views: list[ApplicationOut] = []
+        for app in apps:
+            keys = sorted({k for k in (*placements, *statuses) if k[0] == app.id}, key=lambda k: k[1])
+            clusters = [
+                ApplicationCluster(
+                    cluster=key[1],
+                    objects=list(statuses[key].objects) if key in statuses else [],
+                    **deployment_fields(placements.get(key), statuses.get(key)),
+                )
+                for key in keys
+                if worth_showing(placements.get(key), statuses.get(key))
+            ]
+            views.append(
+                ApplicationOut(
+                    id=app.id,
+                    selector=app.selector,
+                    revision=app.revision,
+                    digest=app.digest,
+                    created_at=app.created_at,
+                    updated_at=app.updated_at,
+                    clusters=clusters,
+                )
+            )
+        return views

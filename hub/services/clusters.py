@@ -1,0 +1,160 @@
+"""Registering, relabelling and deregistering clusters, and reading them back."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.clusterstates import cluster_state
+from hub.errors import Conflict, Invalid, NotFound
+from hub.labels import LabelError, validate_labels
+from hub.placements import Change, plan_cluster_labels, plan_removals
+from hub.selectors import SelectorError, parse_selector
+from hub.services.context import ServiceContext, to_placement, write_changes
+from hub.services.releases import live_releases, release_manifests
+from hub.store import models
+from hub.views import (
+    ClusterApplication,
+    ClusterDeregistered,
+    ClusterOut,
+    Facts,
+    RemovedFromCluster,
+    deployment_fields,
+    worth_showing,
+)
+from schemas.v1 import is_dns_label
+from schemas.v1.topics import desired_topic_spec
+
+log = logging.getLogger(__name__)
+
+
+def _check_id(cluster_id: str) -> None:
+    if not is_dns_label(cluster_id):
+        raise Invalid(
+            f"invalid cluster id {cluster_id!r}: must be a DNS-1123 label (at most 63 lowercase letters, digits "
+            "and '-', starting and ending with a letter or digit)"
+        )
+
+
+def _labels(labels: dict[str, str]) -> dict[str, str]:
+    try:
+        return validate_labels(labels)
+    except LabelError as error:
+        raise Invalid(f"invalid labels: {error}") from error
+
+
+class ClusterService:
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+
+    async def register(self, cluster_id: str, labels: dict[str, str]) -> ClusterOut:
+        _check_id(cluster_id)
+        labels = _labels(labels)
+        async with self.ctx.writing() as session:
+            if await session.get(models.Cluster, cluster_id) is not None:
+                raise Conflict(f"cluster {cluster_id} is already registered")
+            now = self.ctx.clock()
+            session.add(models.Cluster(id=cluster_id, labels=labels, facts={}, created_at=now, updated_at=now))
+            await self._replan(session, cluster_id, labels)
+        await self._create_topic(cluster_id)
+        return await self.get(cluster_id)
+
+    async def _create_topic(self, cluster_id: str) -> None:
+        try:
+            await self.ctx.topics.ensure([desired_topic_spec(cluster_id)], give_up_after=5.0)
+        except Exception:
+            # Registered all the same: the relay creates the topic before it first publishes there.
+            log.warning("cluster %s: could not create its desired topic yet", cluster_id, exc_info=True)
+
+    async def _replan(self, session: AsyncSession, cluster_id: str, labels: dict[str, str]) -> list[Change]:
+        releases = await live_releases(session)
+        rows = await session.scalars(select(models.Placement).where(models.Placement.cluster_id == cluster_id))
+        placements = {r.application_id: to_placement(r) for r in rows}
+        changes = plan_cluster_labels(cluster_id, labels, releases, placements)
+        needed = [releases[c.application] for c in changes if c.kind == "bundle"]
+        manifests = await release_manifests(session, needed)
+        await write_changes(self.ctx, session, changes, manifests.__getitem__)
+        return changes
+
+    async def set_labels(self, cluster_id: str, labels: dict[str, str]) -> ClusterOut:
+        labels = _labels(labels)
+        async with self.ctx.writing() as session:
+            cluster = await session.get(models.Cluster, cluster_id)
+            if cluster is None:
+                raise NotFound(f"cluster {cluster_id} is not registered")
+            cluster.labels = labels
+            cluster.updated_at = self.ctx.clock()
+            await self._replan(session, cluster_id, labels)
+        return await self.get(cluster_id)
+
+    async def deregister(self, cluster_id: str) -> ClusterDeregistered:
+        async with self.ctx.writing() as session:
+            cluster = await session.get(models.Cluster, cluster_id)
+            if cluster is None:
+                raise NotFound(f"cluster {cluster_id} is not registered")
+            rows = await session.scalars(select(models.Placement).where(models.Placement.cluster_id == cluster_id))
+            changes = plan_removals({r.application_id: to_placement(r) for r in rows}, "deregistered")
+            await write_changes(self.ctx, session, changes, lambda _app: [])
+            # Placements stay (with their generations); reports and the cluster itself go.
+            await session.execute(delete(models.Status).where(models.Status.cluster_id == cluster_id))
+            await session.delete(cluster)
+        return ClusterDeregistered(
+            id=cluster_id,
+            removed=[
+                RemovedFromCluster(application=c.application, revision=c.revision, generation=c.generation)
+                for c in changes
+            ],
+        )
+
+    async def get(self, cluster_id: str) -> ClusterOut:
+        async with self.ctx.reading() as session:
+            cluster = await session.get(models.Cluster, cluster_id)
+            if cluster is None:
+                raise NotFound(f"cluster {cluster_id} is not registered")
+            return (await self._views(session, [cluster]))[0]
+
+    async def find(self, selector: str | None) -> list[ClusterOut]:
+        try:
+            parsed = parse_selector(selector)
+        except SelectorError as error:
+            raise Invalid(str(error)) from error
+        async with self.ctx.reading() as session:
+            clusters = await session.scalars(select(models.Cluster).order_by(models.Cluster.id))
+            return await self._views(session, [c for c in clusters if parsed.matches(c.labels)])
+
+    async def _views(self, session: AsyncSession, clusters: Sequence[models.Cluster]) -> list[ClusterOut]:
+        ids = [c.id for c in clusters]
+        placements = {
+            (p.cluster_id, p.application_id): p
+            for p in await session.scalars(select(models.Placement).where(models.Placement.cluster_id.in_(ids)))
+        }
+        statuses = {
+            (s.cluster_id, s.application_id): s
+            for s in await session.scalars(select(models.Status).where(models.Status.cluster_id.in_(ids)))
+        }
+        now = self.ctx.clock()
+        unreachable_after = timedelta(seconds=self.ctx.settings.unreachable_after_seconds)
+        views: list[ClusterOut] = []
+        for cluster in clusters:
+            keys = sorted({k for k in (*placements, *statuses) if k[0] == cluster.id}, key=lambda k: k[1])
+            applications = [
+                ClusterApplication(application=key[1], **deployment_fields(placements.get(key), statuses.get(key)))
+                for key in keys
+                if worth_showing(placements.get(key), statuses.get(key))
+            ]
+            views.append(
+                ClusterOut(
+                    id=cluster.id,
+                    labels=cluster.labels,
+                    state=cluster_state(cluster.last_seen, now, unreachable_after),
+                    last_seen=cluster.last_seen,
+                    facts=Facts.model_validate(cluster.facts),
+                    created_at=cluster.created_at,
+                    applications=applications,
+                )
+            )
+        return views

@@ -1,0 +1,90 @@
+"""What every service shares: sessions, settings, the clock, the relay's wake-up signal, and the one
+write path that turns planned changes into placements and outbox records in a single transaction."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hub.desired import desired_record
+from hub.errors import Invalid
+from hub.placements import Change, Placement, apply_change
+from hub.settings import HubSettings
+from hub.store import models
+from hub.topics import TopicManager
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class ServiceContext:
+    sessions: async_sessionmaker[AsyncSession]
+    settings: HubSettings
+    topics: TopicManager
+    clock: Callable[[], datetime] = utc_now
+    # Set after every commit that wrote outbox records: the relay publishes at once instead of at its
+    # next poll. In-process only; another replica's relay finds the records by polling.
+    outbox_signal: asyncio.Event = field(default_factory=asyncio.Event)
+    # Generation bumps read then write; one writer at a time in this process, and the `locks` row
+    # (FOR UPDATE) serializes writers across replicas on PostgreSQL.
+    write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        async with self.sessions() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[AsyncSession]:
+        async with self.write_lock, self.sessions() as session:
+            async with session.begin():
+                await session.execute(
+                    select(models.Lock).where(models.Lock.name == models.PLACEMENTS_LOCK).with_for_update()
+                )
+                yield session
+            # Committed: wake the relay. (An exception skips this, and the rollback left no records.)
+            self.outbox_signal.set()
+
+
+def to_placement(row: models.Placement) -> Placement:
+    return Placement(row.cluster_id, row.application_id, row.generation, row.active, row.revision)
+
+
+async def write_changes(
+    ctx: ServiceContext,
+    session: AsyncSession,
+    changes: Iterable[Change],
+    manifests: Callable[[str], list[dict[str, Any]]],
+) -> None:
+    """Record each change as the new placement and queue its desired-state record, in `session`'s
+    transaction. `manifests(application)` gives the objects of that application's current release."""
+    now = ctx.clock()
+    for change in changes:
+        record = desired_record(change, manifests(change.application) if change.kind == "bundle" else None, now)
+        if record.value is not None and len(record.value) > ctx.settings.max_message_bytes:
+            raise Invalid(
+                f"application {change.application}: the bundle is {len(record.value)} bytes, more than the "
+                f"{ctx.settings.max_message_bytes} bytes a desired-state message may have"
+            )
+        placement = apply_change(change)
+        row = await session.get(models.Placement, (change.cluster, change.application))
+        if row is None:
+            row = models.Placement(cluster_id=change.cluster, application_id=change.application)
+            session.add(row)
+        row.generation = placement.generation
+        row.active = placement.active
+        row.revision = placement.revision
+        row.kind = change.kind
+        row.reason = change.reason
+        row.updated_at = now
+        session.add(models.OutboxRecord(topic=record.topic, key=record.key, value=record.value, created_at=now))
+    await session.flush()

@@ -1,0 +1,30 @@
+"""Loading applications' current releases, shared by the cluster and application services."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.placements import Release
+from hub.selectors import parse_selector
+from hub.store import models
+
+
+async def live_releases(session: AsyncSession) -> dict[str, Release]:
+    """Every application not deleted, at its current revision, with its selector parsed."""
+    rows = await session.scalars(select(models.Application).where(models.Application.deleted_at.is_(None)))
+    # Stored selectors are normalized strings the hub wrote itself, so they parse.
+    return {a.id: Release(a.id, a.revision, parse_selector(a.selector)) for a in rows}
+
+
+async def release_manifests(session: AsyncSession, releases: Iterable[Release]) -> dict[str, list[dict[str, Any]]]:
+    keys = [(r.application, r.revision) for r in releases]
+    if not keys:
+        return {}
+    rows = await session.scalars(
+        select(models.Release).where(tuple_(models.Release.application_id, models.Release.revision).in_(keys))
+    )
+    return {r.application_id: list(r.manifests) for r in rows}

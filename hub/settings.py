@@ -1,0 +1,38 @@
+"""Hub settings: environment variables prefixed FLEETCAST_HUB_, overridden by command-line flags."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class HubSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FLEETCAST_HUB_", env_nested_delimiter="__", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///./fleetcast-hub.db",
+        description="SQLAlchemy async URL: sqlite+aiosqlite:///path or postgresql+asyncpg://user:pw@host/db.",
+    )
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+
+    unreachable_after_seconds: float = Field(default=30.0, gt=0)
+
+    relay_enabled: bool = Field(
+        default=True,
+        description="Publish the outbox. Off: changes are committed but never published (read-only replicas).",
+    )
+    relay_poll_interval_seconds: float = Field(
+        default=1.0, gt=0, description="Fallback poll of the outbox; commits wake the relay at once."
+    )
+    relay_batch_size: int = Field(default=100, ge=1, le=10_000)
+
+    reports_enabled: bool = Field(default=True, description="Consume status reports and heartbeats.")
+    report_group_id: str = "fleetcast-hub"
+
+    topic_replication_factor: int = Field(default=1, ge=1)
+    report_partitions: int = Field(default=1, ge=1)
+    max_message_bytes: int = Field(
+        default=1_000_000, ge=1024, description="Largest desired-state event; bigger bundles are refused at the API."
+    )

@@ -1,0 +1,87 @@
+"""Topic administration: the hub creates the shared topics at start and a cluster's desired topic when
+the cluster registers (and, in case that failed, before the relay first publishes to it)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError, for_code
+
+from hub.errors import retrying
+from schemas.v1.topics import TopicSpec
+
+log = logging.getLogger(__name__)
+
+
+class TopicManager:
+    def __init__(self, bootstrap: str, replication_factor: int) -> None:
+        self._bootstrap = bootstrap
+        self._replication_factor = replication_factor
+        self._admin: AIOKafkaAdminClient | None = None
+        self._lock = asyncio.Lock()
+        self._known: set[str] = set()
+
+    async def _client(self) -> AIOKafkaAdminClient:
+        if self._admin is None:
+            admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap, request_timeout_ms=10_000)
+            try:
+                await admin.start()
+            except BaseException:
+                await admin.close()
+                raise
+            self._admin = admin
+        return self._admin
+
+    async def _reset(self) -> None:
+        if self._admin is not None:
+            admin, self._admin = self._admin, None
+            try:
+                await admin.close()
+            except Exception:  # closing a broken client must not hide why it broke
+                log.debug("closing the admin client failed", exc_info=True)
+
+    async def _create(self, specs: list[TopicSpec]) -> None:
+        admin = await self._client()
+        try:
+            response = await admin.create_topics(
+                [NewTopic(s.name, s.partitions, self._replication_factor, topic_configs=s.configs) for s in specs]
+            )
+        except Exception:
+            await self._reset()
+            raise
+        for topic, code, *message in response.topic_errors:
+            error = for_code(code) if code else None
+            if error is None or error is TopicAlreadyExistsError:
+                self._known.add(topic)
+                continue
+            raise error(f"creating topic {topic}: {message[0] if message else ''}")
+
+    async def ensure(self, specs: list[TopicSpec], *, give_up_after: float | None = 30.0) -> None:
+        """Create the topics that do not exist yet; existing ones are left as they are."""
+        if all(s.name in self._known for s in specs):
+            return
+        names = [s.name for s in specs if s.name not in self._known]
+        async for attempt in retrying(f"creating topics {names}", give_up_after=give_up_after):
+            with attempt:
+                # The lock covers one attempt, never a backoff: a caller that gives up early is not
+                # stuck behind one that keeps trying.
+                async with self._lock:
+                    missing = [s for s in specs if s.name not in self._known]
+                    if missing:
+                        await self._create(missing)
+        log.info("topics ready: %s", ", ".join(names))
+
+    async def ping(self) -> None:
+        async with self._lock:
+            admin = await self._client()
+            try:
+                await admin.describe_cluster()
+            except Exception:
+                await self._reset()
+                raise
+
+    async def close(self) -> None:
+        async with self._lock:
+            await self._reset()

@@ -1,0 +1,138 @@
+"""What the API returns: response models, and the pure assembly of a (cluster, application) entry from
+what was last sent (placement) and what was last reported (status)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from hub.clusterstates import ClusterState
+from hub.fleetviews import ApplicationVersions, ImageVersions
+from hub.store import models
+from schemas.v1 import Health
+
+
+class Facts(BaseModel):
+    kubernetes_version: str | None = None
+    agent_version: str | None = None
+    nodes: int | None = None
+    ready_nodes: int | None = None
+
+
+class _Deployment(BaseModel):
+    desired_revision: int | None = Field(description="Revision last sent to the cluster; None once removed.")
+    desired_state: Literal["present", "absent"]
+    generation: int | None
+    observed_generation: int | None
+    observed_revision: int | None
+    last_applied_revision: int | None
+    health: str
+    images: list[str]
+    errors: list[str]
+    removed: bool = Field(description="The spoke reported the application uninstalled.")
+    reported_at: datetime | None
+
+
+class ClusterApplication(_Deployment):
+    application: str
+
+
+class ApplicationCluster(_Deployment):
+    cluster: str
+    objects: list[dict[str, Any]]
+
+
+class ClusterOut(BaseModel):
+    id: str
+    labels: dict[str, str]
+    state: ClusterState
+    last_seen: datetime | None
+    facts: Facts
+    created_at: datetime
+    applications: list[ClusterApplication]
+
+
+class ClusterList(BaseModel):
+    items: list[ClusterOut]
+
+
+class ApplicationOut(BaseModel):
+    id: str
+    selector: str
+    revision: int
+    digest: str
+    created_at: datetime
+    updated_at: datetime
+    clusters: list[ApplicationCluster]
+
+
+class ApplicationList(BaseModel):
+    items: list[ApplicationOut]
+
+
+class ReleaseOut(BaseModel):
+    revision: int
+    digest: str
+    selector: str
+    created_at: datetime
+    manifests: list[dict[str, Any]]
+
+
+class ReleaseList(BaseModel):
+    items: list[ReleaseOut]
+
+
+class RemovedFromCluster(BaseModel):
+    application: str
+    revision: int
+    generation: int
+
+
+class RemovedApplication(BaseModel):
+    cluster: str
+    revision: int
+    generation: int
+
+
+class ClusterDeregistered(BaseModel):
+    id: str
+    removed: list[RemovedFromCluster]
+
+
+class ApplicationDeleted(BaseModel):
+    id: str
+    revision: int
+    removed: list[RemovedApplication]
+
+
+class VersionsOut(BaseModel):
+    items: list[ApplicationVersions]
+
+
+class ImagesOut(BaseModel):
+    items: list[ImageVersions]
+
+
+def deployment_fields(placement: models.Placement | None, status: models.Status | None) -> dict[str, Any]:
+    active = placement is not None and placement.active
+    return {
+        "desired_revision": placement.revision if placement is not None and active else None,
+        "desired_state": "present" if active else "absent",
+        "generation": placement.generation if placement is not None else None,
+        "observed_generation": status.observed_generation if status else None,
+        "observed_revision": status.observed_revision if status else None,
+        "last_applied_revision": status.last_applied_revision if status else None,
+        # Silence is not success: placed but never reported is Unknown, not Ready.
+        "health": status.health if status else Health.UNKNOWN.value,
+        "images": list(status.images) if status else [],
+        "errors": list(status.errors) if status else [],
+        "removed": status.removed if status else False,
+        "reported_at": status.reported_at if status else None,
+    }
+
+
+def worth_showing(placement: models.Placement | None, status: models.Status | None) -> bool:
+    """Installed, or reported on: a removal stays visible until (and after) the spoke confirms it."""
+    return (placement is not None and placement.active) or status is not None

@@ -1,0 +1,175 @@
+"""Hub integration fixtures: a hub (in process, lifespan running, SQLite in tmp_path) on the session's
+real Kafka, and readers of the real desired topics."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
+from sqlalchemy import func, select
+
+from hub.app import create_app
+from hub.services.context import ServiceContext
+from hub.settings import HubSettings
+from hub.store import models
+from schemas.v1 import BundleEvent, RemovalEvent, decode_desired
+from schemas.v1.topics import desired_topic
+from tests.integration.conftest import RunningFleet
+
+T = TypeVar("T")
+
+
+def unique(prefix: str = "h") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+async def eventually(check: Callable[[], Awaitable[T | None]], timeout: float = 30.0, what: str = "condition") -> T:
+    """Poll `check` until it returns something truthy, or fail after `timeout` seconds with its last value."""
+    deadline = time.monotonic() + timeout
+    last: T | None = None
+    while time.monotonic() < deadline:
+        last = await check()
+        if last:
+            return last
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{what} not reached within {timeout}s; last: {last!r}")
+
+
+async def read_topic(bootstrap: str, topic: str) -> list[tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]]:
+    """Every record of a 1-partition topic from the start up to its current end (key, value, headers)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest")
+    await consumer.start()
+    try:
+        partition = TopicPartition(topic, 0)
+        consumer.assign([partition])
+        end = (await consumer.end_offsets([partition]))[partition]
+        await consumer.seek_to_beginning(partition)
+        records: list[tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]] = []
+        deadline = time.monotonic() + 30
+        while await consumer.position(partition) < end:
+            assert time.monotonic() < deadline, f"could not read {topic} up to offset {end}"
+            batch = await consumer.getmany(partition, timeout_ms=1000)
+            records += [(r.key, r.value, list(r.headers)) for r in batch.get(partition, [])]
+        return records
+    finally:
+        await consumer.stop()
+
+
+async def desired_events(bootstrap: str, cluster: str) -> list[BundleEvent | RemovalEvent]:
+    return [decode_desired(value) for _key, value, _h in await read_topic(bootstrap, desired_topic(cluster)) if value]
+
+
+async def wait_desired(
+    bootstrap: str, cluster: str, count: int, timeout: float = 30.0
+) -> list[BundleEvent | RemovalEvent]:
+    """The cluster's desired events once there are `count` of them; fails if there are more."""
+
+    async def enough() -> list[BundleEvent | RemovalEvent] | None:
+        events = await desired_events(bootstrap, cluster)
+        return events if len(events) >= count else None
+
+    events = await eventually(enough, timeout, f"{count} desired event(s) for {cluster}")
+    assert len(events) == count, f"expected {count} desired events for {cluster}, got {events}"
+    return events
+
+
+@dataclass
+class RunningHub:
+    app: FastAPI
+    client: httpx.AsyncClient
+    settings: HubSettings
+    registry: CollectorRegistry
+
+    @property
+    def context(self) -> ServiceContext:
+        context: ServiceContext = self.app.state.context
+        return context
+
+    async def outbox_counts(self) -> tuple[int, int]:
+        """(all records, unsent records)."""
+        async with self.context.reading() as session:
+            total = await session.scalar(select(func.count()).select_from(models.OutboxRecord)) or 0
+            unsent = (
+                await session.scalar(
+                    select(func.count()).select_from(models.OutboxRecord).where(models.OutboxRecord.sent_at.is_(None))
+                )
+                or 0
+            )
+        return total, unsent
+
+    async def drained(self, timeout: float = 30.0) -> None:
+        """Wait until the relay published every outbox record."""
+
+        async def check() -> bool:
+            return (await self.outbox_counts())[1] == 0
+
+        await eventually(check, timeout, "outbox drained")
+
+    def metric(self, name: str, labels: dict[str, str] | None = None) -> float:
+        return self.registry.get_sample_value(name, labels or {}) or 0.0
+
+
+HubFactory = Callable[..., Any]
+
+
+@pytest.fixture
+def hub_settings(local_fleet: RunningFleet, tmp_path: Path) -> Callable[..., HubSettings]:
+    def make(**overrides: Any) -> HubSettings:
+        values: dict[str, Any] = {
+            "database_url": f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}",
+            "kafka_bootstrap": local_fleet.kafka_bootstrap,
+            "relay_poll_interval_seconds": 0.5,
+            # Each test hub is its own group: it must not wait on, or steal from, another test's hub.
+            "report_group_id": unique("fleetcast-hub-test"),
+        }
+        return HubSettings(**(values | overrides))
+
+    return make
+
+
+# Set to a PostgreSQL server URL (postgresql+asyncpg://user@host:port/postgres) to run the in-process hub
+# tests on PostgreSQL instead of SQLite: each test gets a database of its own on that server.
+POSTGRES_ENV = "FLEETCAST_HUB_TEST_POSTGRES_URL"
+
+
+async def fresh_postgres_database(server_url: str) -> str:
+    import asyncpg  # type: ignore[import-untyped]  # only needed when testing on PostgreSQL
+    from sqlalchemy.engine import make_url
+
+    url = make_url(server_url)
+    name = f"hub_{uuid.uuid4().hex[:12]}"
+    connection = await asyncpg.connect(url.set(drivername="postgresql").render_as_string(hide_password=False))
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def running_hub(hub_settings: Callable[..., HubSettings]) -> Callable[..., Any]:
+    @asynccontextmanager
+    async def start(**overrides: Any) -> AsyncIterator[RunningHub]:
+        if os.environ.get(POSTGRES_ENV) and "database_url" not in overrides:
+            overrides["database_url"] = await fresh_postgres_database(os.environ[POSTGRES_ENV])
+        settings = hub_settings(**overrides)
+        registry = CollectorRegistry()
+        app = create_app(settings, registry=registry)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://hub", timeout=30) as client:
+                yield RunningHub(app, client, settings, registry)
+
+    return start

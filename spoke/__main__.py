@@ -1,0 +1,5 @@
+import sys
+
+from spoke.main import main
+
+sys.exit(main())

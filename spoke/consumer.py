@@ -1,0 +1,108 @@
+"""The spoke's view of Kafka: its own desired topic in, reports and dead letters out.
+
+The desired topic is compacted with one partition, so reading it from the start rebuilds the whole
+desired state. The consumer is assigned that partition by hand (no rebalancing to wait for: a cluster
+has one spoke) and uses its group only to commit how far it has applied.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+
+from schemas.v1 import WireError
+from schemas.v1.topics import DLQ_TOPIC, desired_topic
+from spoke.deadletters import dead_letter_headers
+from spoke.settings import SpokeSettings
+
+log = logging.getLogger(__name__)
+
+
+def group_id(cluster: str) -> str:
+    return f"fleetcast-spoke-{cluster}"
+
+
+class DesiredTopic:
+    def __init__(self, settings: SpokeSettings) -> None:
+        self.settings = settings
+        self.topic = desired_topic(settings.cluster_id)
+        self.partition = TopicPartition(self.topic, 0)
+        self.consumer = AIOKafkaConsumer(
+            bootstrap_servers=settings.kafka_bootstrap,
+            group_id=group_id(settings.cluster_id),
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            client_id=f"fleetcast-spoke-{settings.cluster_id}",
+        )
+
+    async def start(self) -> None:
+        await self.consumer.start()
+
+    async def stop(self) -> None:
+        await self.consumer.stop()
+
+    async def wait_for_topic(self) -> None:
+        """The hub creates topics; until it has, there is nothing to do but wait (not-ready-yet)."""
+        waited = False
+        while self.topic not in await self.consumer.topics():
+            if not waited:
+                log.info("desired topic %s does not exist yet; waiting for the hub to create it", self.topic)
+                waited = True
+            await asyncio.sleep(self.settings.requeue_delay)
+        if waited:
+            log.info("desired topic %s exists now", self.topic)
+
+    async def rewind(self) -> int:
+        """Assign the partition from its beginning; returns the end offset the bootstrap reads up to."""
+        self.consumer.assign([self.partition])
+        await self.consumer.seek_to_beginning(self.partition)
+        ends = await self.consumer.end_offsets([self.partition])
+        return int(ends[self.partition])
+
+    async def position(self) -> int:
+        return int(await self.consumer.position(self.partition))
+
+    async def poll(self) -> list[ConsumerRecord[bytes, bytes]]:
+        batches = await self.consumer.getmany(self.partition, timeout_ms=int(self.settings.poll_timeout * 1000))
+        return list(batches.get(self.partition, []))
+
+    async def commit(self, offset: int) -> None:
+        """`offset` is the next record to read: everything before it has been applied."""
+        await self.consumer.commit({self.partition: offset})
+
+
+class Producer:
+    """Idempotent, acks=all: a report or dead letter is written once, durably, or the send fails."""
+
+    def __init__(self, settings: SpokeSettings) -> None:
+        self.settings = settings
+        self.producer = AIOKafkaProducer(
+            bootstrap_servers=settings.kafka_bootstrap,
+            acks="all",
+            enable_idempotence=True,
+            client_id=f"fleetcast-spoke-{settings.cluster_id}",
+        )
+
+    async def start(self) -> None:
+        await self.producer.start()
+
+    async def stop(self) -> None:
+        await self.producer.stop()
+
+    async def send(
+        self, topic: str, key: bytes, value: bytes | None, headers: Sequence[tuple[str, bytes]] = ()
+    ) -> None:
+        await self.producer.send_and_wait(topic, value, key=key, headers=list(headers) or None)
+
+    async def dead_letter(self, record: ConsumerRecord[bytes, bytes], error: WireError) -> None:
+        headers = dead_letter_headers(
+            error,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            cluster=self.settings.cluster_id,
+        )
+        await self.producer.send_and_wait(DLQ_TOPIC, record.value, key=record.key, headers=headers)

@@ -1,0 +1,203 @@
+"""How healthy a live object is, judged from its status the way kubectl rollout status and Flux's
+kstatus do. Pure: objects in, (Health, message) out. Absent objects are Missing; kinds without a
+notion of readiness are Ready once they exist."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from schemas.v1 import Health
+
+Obj = Mapping[str, Any]
+Verdict = tuple[Health, str]
+
+# Worst last. An application is as healthy as its least healthy object.
+_SEVERITY = {Health.READY: 0, Health.PROGRESSING: 1, Health.UNKNOWN: 2, Health.MISSING: 3, Health.DEGRADED: 4}
+
+
+def worst(healths: Iterable[Health]) -> Health:
+    return max(healths, key=lambda health: _SEVERITY[health], default=Health.READY)
+
+
+def _status(obj: Obj) -> Mapping[str, Any]:
+    return obj.get("status") or {}
+
+
+def _spec(obj: Obj) -> Mapping[str, Any]:
+    return obj.get("spec") or {}
+
+
+def _condition(obj: Obj, kind: str) -> Mapping[str, Any] | None:
+    for condition in _status(obj).get("conditions") or []:
+        if condition.get("type") == kind:
+            return condition  # type: ignore[no-any-return]
+    return None
+
+
+def _is_true(obj: Obj, kind: str) -> bool:
+    condition = _condition(obj, kind)
+    return condition is not None and condition.get("status") == "True"
+
+
+def _generation_observed(obj: Obj) -> bool:
+    generation = (obj.get("metadata") or {}).get("generation")
+    observed = _status(obj).get("observedGeneration")
+    return generation is None or (observed is not None and observed >= generation)
+
+
+def deployment(obj: Obj) -> Verdict:
+    if not _generation_observed(obj):
+        return Health.PROGRESSING, "waiting for the controller to observe the new generation"
+    progressing = _condition(obj, "Progressing")
+    if progressing is not None and progressing.get("reason") == "ProgressDeadlineExceeded":
+        return Health.DEGRADED, str(progressing.get("message") or "progress deadline exceeded")
+    status = _status(obj)
+    want = _spec(obj).get("replicas", 1)
+    updated, available = status.get("updatedReplicas", 0), status.get("availableReplicas", 0)
+    if updated < want:
+        return Health.PROGRESSING, f"{updated} of {want} replicas updated"
+    if status.get("replicas", 0) > updated:
+        return Health.PROGRESSING, f"{status.get('replicas', 0) - updated} old replicas pending termination"
+    if available < want or not _is_true(obj, "Available"):
+        return Health.PROGRESSING, f"{available} of {want} updated replicas available"
+    return Health.READY, f"{available} of {want} replicas available"
+
+
+def statefulset(obj: Obj) -> Verdict:
+    if not _generation_observed(obj):
+        return Health.PROGRESSING, "waiting for the controller to observe the new generation"
+    status, want = _status(obj), _spec(obj).get("replicas", 1)
+    ready = status.get("readyReplicas", 0)
+    if ready < want:
+        return Health.PROGRESSING, f"{ready} of {want} replicas ready"
+    strategy = (_spec(obj).get("updateStrategy") or {}).get("type", "RollingUpdate")
+    if strategy == "RollingUpdate":
+        if status.get("updatedReplicas", 0) < want:
+            return Health.PROGRESSING, f"{status.get('updatedReplicas', 0)} of {want} replicas updated"
+        if status.get("updateRevision") and status.get("currentRevision") != status.get("updateRevision"):
+            return Health.PROGRESSING, "rolling update in progress"
+    return Health.READY, f"{ready} of {want} replicas ready"
+
+
+def daemonset(obj: Obj) -> Verdict:
+    if not _generation_observed(obj):
+        return Health.PROGRESSING, "waiting for the controller to observe the new generation"
+    status = _status(obj)
+    want = status.get("desiredNumberScheduled", 0)
+    updated, available = status.get("updatedNumberScheduled", 0), status.get("numberAvailable", 0)
+    if updated < want:
+        return Health.PROGRESSING, f"{updated} of {want} pods updated"
+    if available < want:
+        return Health.PROGRESSING, f"{available} of {want} pods available"
+    return Health.READY, f"{available} of {want} pods available"
+
+
+def job(obj: Obj) -> Verdict:
+    if _is_true(obj, "Failed"):
+        return Health.DEGRADED, str((_condition(obj, "Failed") or {}).get("message") or "job failed")
+    if _is_true(obj, "Complete"):
+        return Health.READY, "complete"
+    if _spec(obj).get("suspend"):
+        return Health.READY, "suspended"
+    return Health.PROGRESSING, f"{_status(obj).get('active', 0)} pods active"
+
+
+_BAD_WAITING = {
+    "CrashLoopBackOff",
+    "ImagePullBackOff",
+    "ErrImagePull",
+    "CreateContainerConfigError",
+    "InvalidImageName",
+}
+
+
+def pod(obj: Obj) -> Verdict:
+    status = _status(obj)
+    phase = status.get("phase", "Pending")
+    if phase == "Succeeded":
+        return Health.READY, "succeeded"
+    if phase == "Failed":
+        return Health.DEGRADED, str(status.get("message") or status.get("reason") or "pod failed")
+    for container in (status.get("initContainerStatuses") or []) + (status.get("containerStatuses") or []):
+        waiting = (container.get("state") or {}).get("waiting") or {}
+        if waiting.get("reason") in _BAD_WAITING:
+            return Health.DEGRADED, f"{container.get('name')}: {waiting['reason']}"
+    if phase == "Running" and _is_true(obj, "Ready"):
+        return Health.READY, "running and ready"
+    return Health.PROGRESSING, f"{phase}"
+
+
+def persistentvolumeclaim(obj: Obj) -> Verdict:
+    phase = _status(obj).get("phase", "Pending")
+    if phase == "Bound":
+        return Health.READY, "bound"
+    if phase == "Lost":
+        return Health.DEGRADED, "claim lost its volume"
+    return Health.PROGRESSING, phase
+
+
+def service(obj: Obj) -> Verdict:
+    if _spec(obj).get("type") == "LoadBalancer" and not (_status(obj).get("loadBalancer") or {}).get("ingress"):
+        return Health.PROGRESSING, "waiting for a load balancer address"
+    return Health.READY, ""
+
+
+def customresourcedefinition(obj: Obj) -> Verdict:
+    names_accepted = _condition(obj, "NamesAccepted")
+    if names_accepted is not None and names_accepted.get("status") == "False":
+        return Health.DEGRADED, str(names_accepted.get("message") or "names not accepted")
+    if _is_true(obj, "Established"):
+        return Health.READY, "established"
+    return Health.PROGRESSING, "not established yet"
+
+
+def namespace(obj: Obj) -> Verdict:
+    phase = _status(obj).get("phase", "Active")
+    if phase == "Terminating":
+        return Health.PROGRESSING, "terminating"
+    return Health.READY, ""
+
+
+_BY_KIND: dict[str, Callable[[Obj], Verdict]] = {
+    "Deployment": deployment,
+    "StatefulSet": statefulset,
+    "DaemonSet": daemonset,
+    "Job": job,
+    "Pod": pod,
+    "PersistentVolumeClaim": persistentvolumeclaim,
+    "Service": service,
+    "CustomResourceDefinition": customresourcedefinition,
+    "Namespace": namespace,
+}
+
+
+def object_health(kind: str, obj: Obj | None) -> Verdict:
+    if obj is None:
+        return Health.MISSING, "not found"
+    if (obj.get("metadata") or {}).get("deletionTimestamp"):
+        return Health.PROGRESSING, "being deleted"
+    summarize = _BY_KIND.get(kind)
+    return summarize(obj) if summarize else (Health.READY, "")
+
+
+def _pod_spec(kind: str, obj: Obj) -> Mapping[str, Any] | None:
+    spec = _spec(obj)
+    if kind == "Pod":
+        return spec
+    if kind == "CronJob":
+        spec = (spec.get("jobTemplate") or {}).get("spec") or {}
+    if kind in ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob"):
+        return (spec.get("template") or {}).get("spec") or {}
+    return None
+
+
+def images(kind: str, obj: Obj | None) -> list[str]:
+    """Container images a workload runs, init containers included, as its live spec says."""
+    if obj is None:
+        return []
+    pod_spec = _pod_spec(kind, obj)
+    if not pod_spec:
+        return []
+    containers = list(pod_spec.get("initContainers") or []) + list(pod_spec.get("containers") or [])
+    return sorted({str(container["image"]) for container in containers if container.get("image")})

@@ -1,0 +1,110 @@
+"""Status reports, built from what the last reconcile did and what is live now. Pure.
+
+A report is sent only when something other than its timestamp changed (`changed`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from schemas.v1 import Bundle, Health, ObjectAction, ObjectRef, ObjectStatus, Removal, StatusReport
+from spoke import health
+from spoke.errors import ErrorClass
+
+
+@dataclass(frozen=True)
+class ObjectOutcome:
+    """What one reconcile did to one object."""
+
+    ref: ObjectRef
+    action: ObjectAction
+    error: str | None = None
+    error_class: ErrorClass | None = None
+
+
+Live = Callable[[ObjectRef], Mapping[str, Any] | None]
+
+
+def bundle_status(
+    cluster: str,
+    bundle: Bundle,
+    outcomes: Sequence[ObjectOutcome],
+    live: Live,
+    *,
+    last_applied_revision: int | None,
+    errors: Sequence[str],
+    now: datetime,
+) -> StatusReport:
+    objects: list[ObjectStatus] = []
+    images: set[str] = set()
+    healths: list[Health] = []
+    for outcome in outcomes:
+        if outcome.action == "pruned":
+            objects.append(ObjectStatus(ref=outcome.ref, action="pruned", health=Health.MISSING, message="pruned"))
+            continue
+        obj = live(outcome.ref)
+        verdict, message = health.object_health(outcome.ref.kind, obj)
+        healths.append(verdict)
+        images.update(health.images(outcome.ref.kind, obj))
+        objects.append(
+            ObjectStatus(ref=outcome.ref, action=outcome.action, health=verdict, message=message, error=outcome.error)
+        )
+    overall = health.worst(healths)
+    # An object the API server refuses will not fix itself: that is degraded, whatever else is live.
+    if any(o.action == "failed" and o.error_class is not ErrorClass.NOT_READY for o in outcomes):
+        overall = Health.DEGRADED
+    # Errors without a failed object (the reconcile itself failed): whatever is live, not Ready.
+    if errors and overall is Health.READY:
+        overall = Health.DEGRADED
+    return StatusReport(
+        cluster=cluster,
+        application=bundle.application,
+        observed_generation=bundle.generation,
+        observed_revision=bundle.revision,
+        last_applied_revision=last_applied_revision,
+        last_attempted_revision=bundle.revision,
+        digest=bundle.digest,
+        health=overall,
+        objects=objects,
+        images=sorted(images),
+        errors=list(errors),
+        time=now,
+    )
+
+
+def removal_status(
+    cluster: str, removal: Removal, outcomes: Sequence[ObjectOutcome], *, errors: Sequence[str], now: datetime
+) -> StatusReport:
+    """After an uninstall: removed=True once nothing is left to prune, with what was pruned."""
+    objects = [
+        ObjectStatus(
+            ref=o.ref,
+            action=o.action,
+            health=Health.MISSING if o.action == "pruned" else Health.UNKNOWN,
+            error=o.error,
+        )
+        for o in outcomes
+    ]
+    return StatusReport(
+        cluster=cluster,
+        application=removal.application,
+        observed_generation=removal.generation,
+        observed_revision=removal.revision,
+        last_attempted_revision=removal.revision or None,
+        removed=not errors,
+        health=Health.MISSING if not errors else Health.DEGRADED,
+        objects=objects,
+        errors=list(errors),
+        time=now,
+    )
+
+
+def significant(report: StatusReport) -> dict[str, Any]:
+    return report.model_dump(mode="json", exclude={"time"})
+
+
+def changed(previous: StatusReport | None, current: StatusReport) -> bool:
+    return previous is None or significant(previous) != significant(current)

@@ -1,0 +1,46 @@
+"""Settings of the spoke: who it is, where its cluster and Kafka are, and how patient it is."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from schemas.v1.names import ClusterId
+
+
+class SpokeSettings(BaseSettings):
+    """`FLEETCAST_SPOKE_*` environment variables override every field; command-line flags override those."""
+
+    model_config = SettingsConfigDict(env_prefix="FLEETCAST_SPOKE_", extra="ignore")
+
+    cluster_id: ClusterId
+    # None: the in-cluster service-account configuration, as when the spoke runs as a pod.
+    kubeconfig: Path | None = None
+    kafka_bootstrap: str = "127.0.0.1:9092"
+
+    metrics_host: str = "127.0.0.1"
+    # 0 picks a free port; the one chosen is logged.
+    metrics_port: int = Field(default=0, ge=0, le=65535)
+
+    heartbeat_interval: float = Field(default=10.0, gt=0)
+    # Watch events come in bursts (a rollout touches an object many times a second): one report per burst.
+    report_debounce: float = Field(default=0.2, ge=0)
+    # Level-triggered safety net: everything is re-applied this often, +-10 % so spokes do not align.
+    resync_interval: float = Field(default=300.0, gt=0)
+    inventory_namespace: str = "fleetcast-system"
+
+    # Retriable errors (429, 5xx, connection): bounded exponential backoff within one reconcile.
+    retry_attempts: int = Field(default=5, ge=1)
+    retry_initial: float = Field(default=0.2, gt=0)
+    retry_max: float = Field(default=5.0, gt=0)
+    # Not-ready-yet (CRD not established, namespace missing, topic not created) and exhausted retries:
+    # the whole application is tried again after this long.
+    requeue_delay: float = Field(default=5.0, gt=0)
+    # How long to wait for an applied CRD to become Established before its custom resources.
+    crd_established_timeout: float = Field(default=30.0, gt=0)
+    # Longest a consumer poll blocks; also bounds how quickly shutdown is noticed.
+    poll_timeout: float = Field(default=1.0, gt=0)
+    # A watch is re-opened this often even when healthy (the API server ends long watches anyway).
+    watch_timeout: int = Field(default=300, gt=0)

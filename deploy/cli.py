@@ -19,9 +19,12 @@ from deploy.local.errors import ComponentError
 from deploy.local.fleet import ComponentStatus, LocalFleet
 from deploy.local.settings import DevSettings
 from hub.client import commands as user_commands
+from hub.client.http import ClientSettings
 from hub.client.tables import render_table
 
 T = TypeVar("T")
+
+EXAMPLE_APP = Path(__file__).parent / "examples" / "web.yaml"
 
 
 def _say(message: str) -> None:
@@ -87,6 +90,16 @@ def _dev(args: argparse.Namespace) -> int:
         for cluster in ready.clusters:
             print(f"{cluster.name}:        KUBECONFIG={fleet.cluster_files(cluster.name).kubeconfig}")
         print(f"State and logs:   {fleet.home}")
+        if ready.hub_url:
+            print(f"Hub API:          {ready.hub_url}")
+            print()
+            default_url = ClientSettings().hub_url
+            export = "" if ready.hub_url == default_url else f"export FLEETCAST_HUB_URL={ready.hub_url}\n  "
+            print("Deploy the sample application to both clusters and watch it roll out:")
+            print(f"  {export}fleetcast clusters")
+            print(f"  fleetcast apply web -f {EXAMPLE_APP} --selector 'env in (staging,prod)'")
+            print("  fleetcast status web")
+            print("  fleetcast versions --image nginx")
         print("Stop with:        fleetcast dev down")
         return 0
     if args.dev_command == "status":
@@ -132,6 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     user_commands.add_commands(commands)
+    # Listed for --help; their arguments go to their own parsers (see main).
+    commands.add_parser("hub", help="run the hub: API, store, outbox relay, report consumer (hub --help)")
+    commands.add_parser("spoke", help="run the agent of one cluster (spoke --help)")
 
     dev = commands.add_parser("dev", help="run a real local fleet: Kafka and Kubernetes clusters on this machine")
     dev_commands = dev.add_subparsers(dest="dev_command", required=True)
@@ -151,8 +167,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _run_hub(argv: list[str]) -> int:
+    from hub.main import main as hub_main
+
+    return hub_main(argv)
+
+
+def _run_spoke(argv: list[str]) -> int:
+    from spoke.main import main as spoke_main
+
+    return spoke_main(argv)
+
+
+# Long-running programs with their own flags: everything after their name is theirs. Imported only
+# when run, so the user commands start quickly.
+_PROGRAMS = {"hub": _run_hub, "spoke": _run_spoke}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments and arguments[0] in _PROGRAMS:
+        return _PROGRAMS[arguments[0]](arguments[1:])
+    args = build_parser().parse_args(arguments)
     if args.command == "dev":
         return _dev(args)
     if user_commands.is_user_command(args):

@@ -1,5 +1,6 @@
 """Markers follow the directory: tests/unit is pure logic, tests/integration runs on real Kafka and
-real Kubernetes API servers. `pytest -m unit` runs the fast half alone."""
+real Kubernetes API servers, tests/e2e runs the whole fleet (hub and spokes as processes) through the
+command line. `pytest -m unit` runs the fast part alone."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ import pytest
 
 _ROOT = Path(__file__).parent
 
+# The real fleet (Kafka + clusters) fixture, shared by integration and end-to-end tests.
+pytest_plugins = ["tests.fleet"]
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         relative = Path(item.path).relative_to(_ROOT)
-        if relative.parts[0] in ("unit", "integration"):
+        if relative.parts[0] in ("unit", "integration", "e2e"):
             item.add_marker(getattr(pytest.mark, relative.parts[0]))

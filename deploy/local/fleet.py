@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from deploy.local import kafka, kube, processes
+from deploy.local import control, kafka, kube, processes
 from deploy.local import state as fleet_state
 from deploy.local.artifacts import Artifacts, Binaries
 from deploy.local.errors import ComponentError
@@ -30,13 +30,18 @@ def cluster_names(count: int) -> list[str]:
 
 
 def start_order(components: Iterable[str]) -> list[str]:
-    """Kafka and etcd, then each cluster's API server, controller-manager, scheduler and kwok."""
+    """Kafka and etcd; each cluster's API server, controller-manager, scheduler and kwok; then the hub;
+    then the spokes."""
     rank = {"kube-apiserver": 0, "kube-controller-manager": 1, "kube-scheduler": 2, "kwok": 3}
 
     def key(component: str) -> tuple[int, str, int]:
+        if component == control.HUB:
+            return (2, "", 0)
         if "/" not in component:
             return (0, "", 0 if component == "kafka" else 1)
         cluster, name = component.split("/", 1)
+        if name == "spoke":
+            return (3, cluster, 0)
         return (1, cluster, rank.get(name, len(rank)))
 
     return sorted(components, key=key)
@@ -106,9 +111,25 @@ class LocalFleet:
         started = time.monotonic()
         state = self.load() or self._initial_state()
         known = {c.name for c in state.clusters}
-        for name in cluster_names(self.settings.clusters):
+        for index, name in enumerate(cluster_names(self.settings.clusters)):
             if name not in known:
-                state.clusters.append(fleet_state.ClusterState(name=name, apiserver_port=processes.free_port()))
+                state.clusters.append(
+                    fleet_state.ClusterState(
+                        name=name,
+                        apiserver_port=processes.free_port(),
+                        labels=control.default_labels(name, index),
+                        spoke_metrics_port=processes.free_port(),
+                    )
+                )
+        # A state written by an older `up` lacks what came later: fill it in, keep the rest.
+        for index, cluster in enumerate(state.clusters):
+            if not cluster.labels:
+                cluster.labels = control.default_labels(cluster.name, index)
+            if not cluster.spoke_metrics_port:
+                cluster.spoke_metrics_port = processes.free_port()
+        if self.settings.run_fleetcast and not state.hub_port:
+            wanted = self.settings.hub_port
+            state.hub_port = wanted if wanted and not processes.port_in_use(wanted) else processes.free_port()
         fleet_state.save(self.state_path, state)
 
         artifacts = Artifacts(self.settings, self.say)
@@ -207,6 +228,9 @@ class LocalFleet:
                 started_here,
             )
             kwok_argv = kube.kwok_args(binaries.kwok, binaries.kwok_stages, files)
+            previous = state.record(f"{name}/kwok")
+            if previous is None or not processes.is_alive(previous):
+                await kube.release_node_lease(files)
             kwok = self._ensure(state, f"{name}/kwok", kwok_argv, started_here)
             took = await kube.ensure_node_ready(files, kwok, timeout)
             self.say(f"{name}: node {kube.NODE_NAME} Ready ({took:.1f}s)")
@@ -214,7 +238,44 @@ class LocalFleet:
         await asyncio.gather(*(bring_up_cluster(c) for c in state.clusters))
         took = await kafka.wait_ready(kafka_record, state.kafka_bootstrap, timeout)
         self.say(f"kafka: ready at {state.kafka_bootstrap} (round trip through a real topic, {took:.1f}s)")
+        if self.settings.run_fleetcast:
+            await self._start_fleetcast(state, started_here)
         self._check_alive(state)
+
+    async def _start_fleetcast(self, state: fleet_state.FleetState, started_here: list[str]) -> None:
+        """The hub, the clusters registered with it, and a spoke per cluster under its own identity."""
+        timeout = self.settings.ready_timeout
+        url = control.hub_url(state.hub_port)
+        (self.home / "hub").mkdir(parents=True, exist_ok=True)
+        hub = self._ensure(
+            state,
+            control.HUB,
+            control.hub_args(state.hub_port, self.home / "hub" / "fleetcast.db", state.kafka_bootstrap),
+            started_here,
+            port=state.hub_port,
+        )
+        took = await control.wait_http_ok(control.HUB, f"{url}/readyz", hub, timeout)
+        self.say(f"hub: ready at {url} ({took:.1f}s)")
+
+        async def bring_up_spoke(cluster: fleet_state.ClusterState) -> None:
+            if await control.register_cluster(url, cluster.name, cluster.labels):
+                labels = ",".join(f"{k}={v}" for k, v in cluster.labels.items())
+                self.say(f"hub: registered {cluster.name} ({labels})")
+            files = self.cluster_files(cluster.name)
+            await control.grant_spoke_access(files)
+            component = control.spoke_component(cluster.name)
+            argv = control.spoke_args(
+                cluster.name,
+                files.component_kubeconfig(kube.SPOKE),
+                state.kafka_bootstrap,
+                cluster.spoke_metrics_port,
+            )
+            spoke = self._ensure(state, component, argv, started_here, port=cluster.spoke_metrics_port)
+            health = f"http://127.0.0.1:{cluster.spoke_metrics_port}/healthz"
+            took = await control.wait_http_ok(component, health, spoke, timeout)
+            self.say(f"{cluster.name}: spoke healthy ({took:.1f}s)")
+
+        await asyncio.gather(*(bring_up_spoke(c) for c in state.clusters))
 
     def _check_alive(self, state: fleet_state.FleetState) -> None:
         for component in state.processes:
@@ -229,8 +290,11 @@ class LocalFleet:
         if state is None:
             return []
         endpoints = {"kafka": state.kafka_bootstrap, "etcd": f"http://127.0.0.1:{state.etcd_client_port}"}
+        if state.hub_url:
+            endpoints[control.HUB] = state.hub_url
         for cluster in state.clusters:
             endpoints[f"{cluster.name}/kube-apiserver"] = cluster.server
+            endpoints[control.spoke_component(cluster.name)] = f"http://127.0.0.1:{cluster.spoke_metrics_port}/metrics"
         rows = []
         for component in start_order(state.processes):
             record = state.record(component)

@@ -29,6 +29,8 @@ NODE_NAME = "kwok-node-0"
 ADMIN = pki.ClientIdentity("admin", "fleetcast-admin", ("system:masters",))
 CONTROLLER_MANAGER = pki.ClientIdentity("kube-controller-manager", "system:kube-controller-manager")
 SCHEDULER = pki.ClientIdentity("kube-scheduler", "system:kube-scheduler")
+# The spoke's own identity: what it does shows up under its name in the API server's audit trail.
+SPOKE = pki.ClientIdentity("spoke", "fleetcast-spoke")
 # kwok writes node and pod status for every node it manages: it acts as all kubelets at once.
 KWOK = pki.ClientIdentity("kwok", "kwok", ("system:masters",))
 
@@ -98,7 +100,7 @@ class ClusterFiles:
             (p / "sa.pub").write_bytes(sa.cert_pem)
         ca = pki.CertKey((p / "ca.crt").read_bytes(), (p / "ca.key").read_bytes())
         server = f"https://127.0.0.1:{port}"
-        for identity in (ADMIN, CONTROLLER_MANAGER, SCHEDULER, KWOK):
+        for identity in (ADMIN, CONTROLLER_MANAGER, SCHEDULER, KWOK, SPOKE):
             cert, key = p / f"{identity.file_stem}.crt", p / f"{identity.file_stem}.key"
             if not cert.exists():
                 issued = pki.issue_client(ca, identity)
@@ -238,6 +240,20 @@ async def wait_apiserver_ready(
                 problem = str(error) or type(error).__name__
             await asyncio.sleep(0.5)
     raise ComponentError(f"{files.name}/kube-apiserver", f"not ready after {timeout:.0f}s: {problem}", Path(record.log))
+
+
+async def release_node_lease(files: ClusterFiles) -> None:
+    """Delete the node's Lease before a kwok (re)start. A new kwok process holds it under a new identity
+    and, finding the old holder's lease, waits for it to expire (40 s) before it moves pods along."""
+    api_client = await k8s_config.new_client_from_config(config_file=str(files.kubeconfig))
+    async with api_client:
+        try:
+            await k8s.CoordinationV1Api(api_client).delete_namespaced_lease(NODE_NAME, "kube-node-lease")
+        except ApiException as error:
+            if error.status != 404:
+                raise ComponentError(
+                    f"{files.name}/kwok", f"could not release the node lease: {error.reason}"
+                ) from error
 
 
 def _node_ready(node: k8s.V1Node) -> bool:

@@ -39,5 +39,10 @@ class DevSettings(BaseSettings):
     # 0 picks a free port on first start; the port is then kept in the state so kubeconfigs stay valid.
     kafka_port: int = Field(default=0, ge=0, le=65535)
     kafka_heap: str = "512m"
+    # Run the hub and one spoke per cluster on top (`dev up`); the test fixture for infrastructure
+    # alone turns this off and starts its own hubs and spokes.
+    run_fleetcast: bool = True
+    # 8080 when free, so FLEETCAST_HUB_URL's default reaches it; 0 picks any free port.
+    hub_port: int = Field(default=8080, ge=0, le=65535)
     # Seconds a component may take to become ready before `up` gives up and points at its log.
     ready_timeout: float = 120.0

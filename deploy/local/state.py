@@ -15,6 +15,8 @@ from deploy.local.processes import ProcessRecord
 class ClusterState(BaseModel):
     name: str
     apiserver_port: int
+    labels: dict[str, str] = Field(default_factory=dict)
+    spoke_metrics_port: int = 0
 
     @property
     def server(self) -> str:
@@ -26,6 +28,7 @@ class FleetState(BaseModel):
     kafka_controller_port: int
     etcd_client_port: int
     etcd_peer_port: int
+    hub_port: int = 0
     clusters: list[ClusterState] = Field(default_factory=list)
     # component name ("kafka", "etcd", "<cluster>/kube-apiserver", ...) -> process record
     processes: dict[str, dict[str, Any]] = Field(default_factory=dict)
@@ -33,6 +36,10 @@ class FleetState(BaseModel):
     @property
     def kafka_bootstrap(self) -> str:
         return f"127.0.0.1:{self.kafka_port}"
+
+    @property
+    def hub_url(self) -> str | None:
+        return f"http://127.0.0.1:{self.hub_port}" if self.hub_port else None
 
     def record(self, component: str) -> ProcessRecord | None:
         data = self.processes.get(component)

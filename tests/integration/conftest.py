@@ -1,54 +1,5 @@
-"""One real local fleet per test session: Apache Kafka and two Kubernetes clusters, started by the same
-toolkit as `fleetcast dev up` from the cached binaries, and stopped at the end.
+"""Integration tests use the session's real fleet: the `local_fleet` fixture from `tests.fleet`."""
 
-Processes are tied to the test session (they die with it even on SIGKILL) and live in a temporary
-state directory, so a developer's own `fleetcast dev` fleet is never touched. If anything cannot
-start, every integration test fails with the component and its log named: never skipped.
-"""
+from tests.fleet import FleetCluster, RunningFleet
 
-from __future__ import annotations
-
-import asyncio
-import sys
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
-
-import pytest
-
-from deploy.local.fleet import LocalFleet
-from deploy.local.settings import DevSettings
-
-
-@dataclass(frozen=True)
-class FleetCluster:
-    name: str
-    server: str
-    kubeconfig: Path
-
-
-@dataclass(frozen=True)
-class RunningFleet:
-    kafka_bootstrap: str
-    clusters: list[FleetCluster]
-    state_dir: Path
-
-
-def _say(message: str) -> None:
-    # Straight to the terminal: a first run builds for minutes and must not look hung under capture.
-    print(f"[fleet] {message}", file=sys.__stderr__, flush=True)
-
-
-@pytest.fixture(scope="session")
-def local_fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningFleet]:
-    settings = DevSettings(state_dir=tmp_path_factory.mktemp("fleet"), clusters=2)
-    fleet = LocalFleet(settings, _say, tie_to_parent=True)
-    try:
-        state = asyncio.run(fleet.up())
-        yield RunningFleet(
-            kafka_bootstrap=state.kafka_bootstrap,
-            clusters=[FleetCluster(c.name, c.server, fleet.cluster_files(c.name).kubeconfig) for c in state.clusters],
-            state_dir=settings.state_dir,
-        )
-    finally:
-        fleet.down()
+__all__ = ["FleetCluster", "RunningFleet"]

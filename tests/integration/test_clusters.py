@@ -3,70 +3,22 @@ nodes through the real controllers and scheduler, and clusters are isolated from
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
 
 import pytest
 from kubernetes_asyncio import client as k8s
 from kubernetes_asyncio import config as k8s_config
 from kubernetes_asyncio.client.exceptions import ApiException
-from kubernetes_asyncio.dynamic import DynamicClient
 
-from tests.integration.conftest import FleetCluster, RunningFleet
-
-
-@asynccontextmanager
-async def dynamic(cluster: FleetCluster) -> AsyncIterator[DynamicClient]:
-    api = await k8s_config.new_client_from_config(config_file=str(cluster.kubeconfig))
-    async with api:
-        yield await DynamicClient(api)
-
-
-def deployment(name: str, namespace: str, replicas: int) -> dict[str, Any]:
-    labels = {"app": name}
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": name, "namespace": namespace, "labels": labels},
-        "spec": {
-            "replicas": replicas,
-            "selector": {"matchLabels": labels},
-            "template": {
-                "metadata": {"labels": labels},
-                "spec": {"containers": [{"name": "web", "image": "nginx:1.27.3"}]},
-            },
-        },
-    }
-
-
-async def apply(client: DynamicClient, body: dict[str, Any]) -> Any:
-    resource = await client.resources.get(api_version=body["apiVersion"], kind=body["kind"])
-    return await client.server_side_apply(resource, body=body, field_manager="fleetcast-test", force_conflicts=True)
-
-
-async def wait_available(client: DynamicClient, name: str, namespace: str, timeout: float = 90.0) -> Any:
-    resource = await client.resources.get(api_version="apps/v1", kind="Deployment")
-    deadline = time.monotonic() + timeout
-    while True:
-        live = await client.get(resource, name=name, namespace=namespace)
-        status = live.status or {}
-        if status.get("readyReplicas") == live.spec.replicas and any(
-            c["type"] == "Available" and c["status"] == "True" for c in status.get("conditions") or []
-        ):
-            return live
-        assert time.monotonic() < deadline, f"{name} not Available after {timeout}s: {status}"
-        await asyncio.sleep(0.5)
+from tests.integration.conftest import RunningFleet
+from tests.kube import apply, deployment, dynamic, wait_available
 
 
 @pytest.mark.parametrize("index", [0, 1], ids=["cluster-1", "cluster-2"])
 async def test_applied_deployment_becomes_available(local_fleet: RunningFleet, index: int) -> None:
     cluster = local_fleet.clusters[index]
     namespace = f"avail-{uuid.uuid4().hex[:6]}"
-    async with dynamic(cluster) as client:
+    async with dynamic(cluster.kubeconfig) as client:
         await apply(client, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
         applied = await apply(client, deployment("web", namespace, replicas=3))
         managers = {entry["manager"] for entry in applied.metadata.managedFields}
@@ -89,7 +41,7 @@ async def test_applied_deployment_becomes_available(local_fleet: RunningFleet, i
 async def test_clusters_are_isolated(local_fleet: RunningFleet) -> None:
     first, second = local_fleet.clusters
     name = f"only-in-{first.name}-{uuid.uuid4().hex[:6]}"
-    async with dynamic(first) as client:
+    async with dynamic(first.kubeconfig) as client:
         await apply(
             client,
             {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": "default"}},

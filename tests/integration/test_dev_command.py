@@ -11,8 +11,11 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from deploy.local import processes, state
 
@@ -36,13 +39,20 @@ def records(state_dir: Path) -> list[processes.ProcessRecord]:
     return [r for r in (fleet.record(c) for c in fleet.processes) if r is not None]
 
 
+@pytest.fixture
+def state_dir(tmp_path: Path) -> Iterator[Path]:
+    """A state directory for one test's own fleet, stopped afterwards whatever the test did."""
+    path = tmp_path / "fleet"
+    yield path
+    fleetcast("dev", "down", "--state-dir", str(path))
+
+
 def status(state_dir: Path) -> tuple[int, dict[str, Any]]:
     result = fleetcast("dev", "status", "-o", "json", "--state-dir", str(state_dir))
     return result.returncode, json.loads(result.stdout)
 
 
-def test_up_is_idempotent_and_down_leaves_nothing(tmp_path: Path) -> None:
-    state_dir = tmp_path / "fleet"
+def test_up_is_idempotent_and_down_leaves_nothing(state_dir: Path) -> None:
     up = fleetcast("dev", "up", "--clusters", "1", "--state-dir", str(state_dir))
     assert up.returncode == 0, up.stderr
     assert "fleet ready" in up.stderr
@@ -55,7 +65,12 @@ def test_up_is_idempotent_and_down_leaves_nothing(tmp_path: Path) -> None:
         "cluster-1/kube-controller-manager",
         "cluster-1/kube-scheduler",
         "cluster-1/kwok",
+        "hub",
+        "cluster-1/spoke",
     }
+    assert "hub: registered cluster-1 (env=staging" in up.stderr
+    assert "cluster-1: spoke healthy" in up.stderr
+    assert "fleetcast apply web -f " in up.stdout
     code, report = status(state_dir)
     assert code == 0
     assert all(c["running"] for c in report["components"])
@@ -74,8 +89,7 @@ def test_up_is_idempotent_and_down_leaves_nothing(tmp_path: Path) -> None:
     assert not any(c["running"] for c in report["components"])
 
 
-def test_ctrl_c_during_up_stops_what_it_started(tmp_path: Path) -> None:
-    state_dir = tmp_path / "fleet"
+def test_ctrl_c_during_up_stops_what_it_started(state_dir: Path) -> None:
     proc = subprocess.Popen(
         [*FLEETCAST, "dev", "up", "--clusters", "1", "--state-dir", str(state_dir)],
         stdout=subprocess.PIPE,
@@ -99,8 +113,7 @@ def test_ctrl_c_during_up_stops_what_it_started(tmp_path: Path) -> None:
     assert not [r.name for r in started if processes.is_alive(r)]
 
 
-def test_a_taken_port_is_an_error_naming_the_component_and_its_log(tmp_path: Path) -> None:
-    state_dir = tmp_path / "fleet"
+def test_a_taken_port_is_an_error_naming_the_component_and_its_log(state_dir: Path) -> None:
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", 0))
         squatter.listen()

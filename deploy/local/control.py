@@ -1,0 +1,109 @@
+"""Fleetcast itself on the local fleet: the hub and one spoke per cluster, run as `fleetcast hub` and
+`fleetcast spoke` processes exactly as users run them, and the clusters registered with labels."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from pathlib import Path
+from typing import Any, cast
+
+import httpx
+from kubernetes_asyncio import client as k8s
+from kubernetes_asyncio import config as k8s_config
+from kubernetes_asyncio.client.exceptions import ApiException
+
+from deploy.local import processes
+from deploy.local.errors import ComponentError
+from deploy.local.kube import SPOKE, ClusterFiles
+
+HUB = "hub"
+FLEETCAST = [sys.executable, "-m", "deploy.cli"]
+
+
+def spoke_component(cluster: str) -> str:
+    return f"{cluster}/spoke"
+
+
+def default_labels(cluster: str, index: int) -> dict[str, str]:
+    """The first cluster is staging, the rest production: enough to show selectors and waves."""
+    return {"env": "staging" if index == 0 else "prod", "fleetcast.io/cluster": cluster}
+
+
+def hub_url(port: int) -> str:
+    return f"http://127.0.0.1:{port}"
+
+
+def hub_args(port: int, database: Path, kafka_bootstrap: str) -> list[str]:
+    return [
+        *FLEETCAST,
+        "hub",
+        "--host=127.0.0.1",
+        f"--port={port}",
+        f"--database-url=sqlite+aiosqlite:///{database}",
+        f"--kafka-bootstrap={kafka_bootstrap}",
+    ]
+
+
+def spoke_args(cluster: str, kubeconfig: Path, kafka_bootstrap: str, metrics_port: int) -> list[str]:
+    return [
+        *FLEETCAST,
+        "spoke",
+        f"--cluster-id={cluster}",
+        f"--kubeconfig={kubeconfig}",
+        f"--kafka-bootstrap={kafka_bootstrap}",
+        f"--metrics-port={metrics_port}",
+    ]
+
+
+async def wait_http_ok(component: str, url: str, record: processes.ProcessRecord, timeout: float) -> float:
+    started = time.monotonic()
+    problem = "no answer"
+    async with httpx.AsyncClient(timeout=3.0) as http:
+        while time.monotonic() < started + timeout:
+            if not processes.is_alive(record):
+                raise ComponentError(component, "exited during start-up", Path(record.log))
+            try:
+                response = await http.get(url)
+                if response.status_code == 200:
+                    return time.monotonic() - started
+                problem = f"{url} answered {response.status_code}: {response.text[-200:]}"
+            except httpx.HTTPError as error:
+                problem = str(error) or type(error).__name__
+            await asyncio.sleep(0.3)
+    raise ComponentError(component, f"not ready after {timeout:.0f}s: {problem}", Path(record.log))
+
+
+async def register_cluster(url: str, cluster: str, labels: dict[str, str]) -> bool:
+    """Register once; a cluster already known keeps the labels it has (someone may have changed them)."""
+    async with httpx.AsyncClient(base_url=url, timeout=10.0) as http:
+        response = await http.post("/api/v1/clusters", json={"id": cluster, "labels": labels})
+    if response.status_code == 409:
+        return False
+    if response.status_code >= 400:
+        raise ComponentError(HUB, f"registering {cluster} failed: {response.status_code} {response.text}")
+    return True
+
+
+async def grant_spoke_access(files: ClusterFiles) -> None:
+    """Bind the spoke's own identity to cluster-admin: it applies whatever applications declare.
+    Narrowing this (per-namespace roles, impersonation) belongs to the security work; the spoke still
+    acts under its own name, so the audit trail tells it apart from people."""
+    binding = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRoleBinding",
+        "metadata": {"name": "fleetcast-spoke"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": SPOKE.user}],
+    }
+    api = await k8s_config.new_client_from_config(config_file=str(files.kubeconfig))
+    async with api:
+        rbac = k8s.RbacAuthorizationV1Api(api)
+        try:
+            await rbac.create_cluster_role_binding(cast(Any, binding))  # plain dicts are accepted
+        except ApiException as error:
+            if error.status != 409:
+                raise ComponentError(
+                    f"{files.name}/spoke", f"could not grant the spoke access: {error.reason}"
+                ) from error

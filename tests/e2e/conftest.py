@@ -1,0 +1,194 @@
+"""The whole fleet as users run it: `fleetcast hub` and one `fleetcast spoke` per cluster as processes,
+on the session's real Kafka and real clusters; operations through the `fleetcast` command line.
+
+Short intervals (heartbeat 1 s, unreachable after 6 s) keep the silence and crash tests quick; they are
+settings users have too. Each test uses its own application names, so tests do not see each other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+from deploy.local import control, kube, processes
+from deploy.local.kube import ClusterFiles
+from hub.client.http import ClientSettings, HubClient
+from tests.fleet import FleetCluster, RunningFleet
+
+T = TypeVar("T")
+
+HEARTBEAT_SECONDS = 1.0
+UNREACHABLE_AFTER_SECONDS = 6.0
+LABELS = {"cluster-1": {"env": "staging"}, "cluster-2": {"env": "prod"}}
+
+
+@dataclass
+class Fleetcast:
+    infra: RunningFleet
+    home: Path
+    hub_port: int
+    metrics_ports: dict[str, int]
+    hub: processes.ProcessRecord | None = None
+    spokes: dict[str, processes.ProcessRecord] = field(default_factory=dict)
+    # a unique consumer group per test session: other hubs of the session share the broker
+    report_group: str = field(default_factory=lambda: f"fleetcast-hub-e2e-{uuid.uuid4().hex[:8]}")
+
+    @property
+    def hub_url(self) -> str:
+        return control.hub_url(self.hub_port)
+
+    @property
+    def clusters(self) -> list[FleetCluster]:
+        return self.infra.clusters
+
+    def hub_env(self, **extra: str) -> dict[str, str]:
+        return {
+            "FLEETCAST_HUB_UNREACHABLE_AFTER_SECONDS": str(UNREACHABLE_AFTER_SECONDS),
+            "FLEETCAST_HUB_REPORT_GROUP_ID": self.report_group,
+            **extra,
+        }
+
+    # --- processes -------------------------------------------------------------------------------
+
+    def start_hub(self, **env: str) -> processes.ProcessRecord:
+        argv = control.hub_args(self.hub_port, self.home / "hub.db", self.infra.kafka_bootstrap)
+        self.hub = processes.spawn("hub", argv, self.home / "hub.log", env=self.hub_env(**env), tie_to_parent=True)
+        run(control.wait_http_ok("hub", f"{self.hub_url}/readyz", self.hub, 60))
+        return self.hub
+
+    def stop_hub(self, sig: signal.Signals = signal.SIGTERM) -> None:
+        assert self.hub is not None
+        if sig == signal.SIGKILL:
+            os.killpg(self.hub.pid, signal.SIGKILL)
+        processes.stop(self.hub)
+        self.hub = None
+
+    def start_spoke(self, cluster: str) -> processes.ProcessRecord:
+        files = self.cluster_files(cluster)
+        argv = control.spoke_args(
+            cluster, files.component_kubeconfig(kube.SPOKE), self.infra.kafka_bootstrap, self.metrics_ports[cluster]
+        )
+        record = processes.spawn(
+            f"{cluster}/spoke",
+            argv,
+            self.home / f"{cluster}-spoke.log",
+            env={"FLEETCAST_SPOKE_HEARTBEAT_INTERVAL": str(HEARTBEAT_SECONDS)},
+            tie_to_parent=True,
+        )
+        self.spokes[cluster] = record
+        url = f"http://127.0.0.1:{self.metrics_ports[cluster]}/healthz"
+        run(control.wait_http_ok(f"{cluster}/spoke", url, record, 60))
+        return record
+
+    def kill_spoke(self, cluster: str, sig: signal.Signals = signal.SIGKILL) -> None:
+        record = self.spokes.pop(cluster)
+        if sig == signal.SIGKILL:
+            os.killpg(record.pid, signal.SIGKILL)
+        processes.stop(record)
+
+    def ensure_running(self) -> None:
+        if self.hub is None or not processes.is_alive(self.hub):
+            self.start_hub()
+        for cluster in self.clusters:
+            record = self.spokes.get(cluster.name)
+            if record is None or not processes.is_alive(record):
+                self.start_spoke(cluster.name)
+
+    def stop_all(self) -> None:
+        for cluster in list(self.spokes):
+            self.kill_spoke(cluster, signal.SIGTERM)
+        if self.hub is not None:
+            self.stop_hub()
+
+    def cluster_files(self, cluster: str) -> ClusterFiles:
+        return ClusterFiles(cluster, self.infra.state_dir / "clusters" / cluster)
+
+    # --- talking to it ---------------------------------------------------------------------------
+
+    def cli(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "deploy.cli", *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "FLEETCAST_HUB_URL": self.hub_url},
+            check=False,
+        )
+
+    def cli_json(self, *args: str) -> Any:
+        result = self.cli(*args, "-o", "json")
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
+
+    def client(self) -> HubClient:
+        return HubClient(ClientSettings(hub_url=self.hub_url))
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+def eventually(check: Callable[[], T | None], what: str, timeout: float = 60.0, interval: float = 0.25) -> T:
+    """Poll `check` until it returns something truthy; fail naming `what` and the last value seen."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        try:
+            last = check()
+        except AssertionError as error:
+            last = error
+        else:
+            if last:
+                return last
+        time.sleep(interval)
+    raise AssertionError(f"{what} not within {timeout:.0f}s; last: {last!r}")
+
+
+@pytest.fixture(scope="session")
+def fleetcast(local_fleet: RunningFleet, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleetcast]:
+    home = tmp_path_factory.mktemp("fleetcast")
+    fleet = Fleetcast(
+        infra=local_fleet,
+        home=home,
+        hub_port=processes.free_port(),
+        metrics_ports={c.name: processes.free_port() for c in local_fleet.clusters},
+    )
+    try:
+        fleet.start_hub()
+        with fleet.client() as client:
+            for cluster in local_fleet.clusters:
+                client.register_cluster(cluster.name, LABELS[cluster.name])
+        for cluster in local_fleet.clusters:
+            run(control.grant_spoke_access(fleet.cluster_files(cluster.name)))
+            fleet.start_spoke(cluster.name)
+        yield fleet
+    finally:
+        fleet.stop_all()
+
+
+@pytest.fixture
+def fleet(fleetcast: Fleetcast) -> Iterator[Fleetcast]:
+    """The session's fleet with every process running, and cluster labels as they started."""
+    fleetcast.ensure_running()
+    yield fleetcast
+    with fleetcast.client() as client:
+        for name, labels in LABELS.items():
+            client.set_cluster_labels(name, labels)
+
+
+@pytest.fixture
+def app_name() -> str:
+    return f"app-{uuid.uuid4().hex[:6]}"

@@ -1,0 +1,68 @@
+"""Reading real topics in tests: every record from the start up to the current end, without a group."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+
+@dataclass(frozen=True)
+class Record:
+    key: bytes | None
+    value: bytes | None
+    headers: dict[str, bytes]
+    offset: int
+
+
+async def partitions_of(bootstrap: str, topic: str) -> list[int]:
+    """The topic's partitions, [] if it does not exist. (A consumer's partitions_for_topic only knows
+    topics its client already tracks.)"""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        (described,) = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    if described.get("error_code"):
+        return []
+    return sorted(p["partition"] for p in described["partitions"])
+
+
+async def read_all_async(bootstrap: str, topic: str) -> list[Record]:
+    partitions = await partitions_of(bootstrap, topic)
+    if not partitions:
+        return []
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        assigned = [TopicPartition(topic, p) for p in partitions]
+        consumer.assign(assigned)
+        await consumer.seek_to_beginning(*assigned)
+        ends = await consumer.end_offsets(assigned)
+        records: list[Record] = []
+        while [tp for tp in assigned if await consumer.position(tp) < ends[tp]]:
+            batch = await consumer.getmany(*assigned, timeout_ms=2000)
+            for messages in batch.values():
+                records += [Record(m.key, m.value, dict(m.headers or ()), m.offset) for m in messages]
+        return records
+    finally:
+        await consumer.stop()
+
+
+def read_all(bootstrap: str, topic: str) -> list[Record]:
+    return asyncio.run(read_all_async(bootstrap, topic))
+
+
+def produce(bootstrap: str, topic: str, key: bytes, value: bytes | None) -> None:
+    async def go() -> None:
+        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+        await producer.start()
+        try:
+            await producer.send_and_wait(topic, value, key=key)
+        finally:
+            await producer.stop()
+
+    asyncio.run(go())

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -15,6 +17,7 @@ class Record:
     value: bytes | None
     headers: dict[str, bytes]
     offset: int
+    timestamp: int  # milliseconds, as the producer set it
 
 
 async def partitions_of(bootstrap: str, topic: str) -> list[int]:
@@ -46,8 +49,34 @@ async def read_all_async(bootstrap: str, topic: str) -> list[Record]:
         while [tp for tp in assigned if await consumer.position(tp) < ends[tp]]:
             batch = await consumer.getmany(*assigned, timeout_ms=2000)
             for messages in batch.values():
-                records += [Record(m.key, m.value, dict(m.headers or ()), m.offset) for m in messages]
+                records += [Record(m.key, m.value, dict(m.headers or ()), m.offset, m.timestamp) for m in messages]
         return records
+    finally:
+        await consumer.stop()
+
+
+async def first_record(
+    bootstrap: str, topic: str, matches: Callable[[Record], bool], timeout: float = 30.0, what: str = "record"
+) -> Record:
+    """Read `topic` from its start, waiting for new records, until one `matches`."""
+    deadline = time.monotonic() + timeout
+    partitions = await partitions_of(bootstrap, topic)
+    while not partitions and time.monotonic() < deadline:
+        await asyncio.sleep(0.2)
+        partitions = await partitions_of(bootstrap, topic)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        assigned = [TopicPartition(topic, p) for p in partitions]
+        consumer.assign(assigned)
+        await consumer.seek_to_beginning(*assigned)
+        while time.monotonic() < deadline:
+            for messages in (await consumer.getmany(*assigned, timeout_ms=500)).values():
+                for m in messages:
+                    record = Record(m.key, m.value, dict(m.headers or ()), m.offset, m.timestamp)
+                    if matches(record):
+                        return record
+        raise AssertionError(f"no {what} on {topic} within {timeout:.0f}s")
     finally:
         await consumer.stop()
 

@@ -15,7 +15,6 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 from sqlalchemy import func, select
@@ -27,6 +26,7 @@ from hub.store import models
 from schemas.v1 import BundleEvent, RemovalEvent, decode_desired
 from schemas.v1.topics import desired_topic
 from tests.integration.conftest import RunningFleet
+from tests.kafka import read_all_async
 
 T = TypeVar("T")
 
@@ -48,23 +48,8 @@ async def eventually(check: Callable[[], Awaitable[T | None]], timeout: float = 
 
 
 async def read_topic(bootstrap: str, topic: str) -> list[tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]]:
-    """Every record of a 1-partition topic from the start up to its current end (key, value, headers)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest")
-    await consumer.start()
-    try:
-        partition = TopicPartition(topic, 0)
-        consumer.assign([partition])
-        end = (await consumer.end_offsets([partition]))[partition]
-        await consumer.seek_to_beginning(partition)
-        records: list[tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]] = []
-        deadline = time.monotonic() + 30
-        while await consumer.position(partition) < end:
-            assert time.monotonic() < deadline, f"could not read {topic} up to offset {end}"
-            batch = await consumer.getmany(partition, timeout_ms=1000)
-            records += [(r.key, r.value, list(r.headers)) for r in batch.get(partition, [])]
-        return records
-    finally:
-        await consumer.stop()
+    """Every record of a topic from the start up to its current end (key, value, headers)."""
+    return [(r.key, r.value, list(r.headers.items())) for r in await read_all_async(bootstrap, topic)]
 
 
 async def desired_events(bootstrap: str, cluster: str) -> list[BundleEvent | RemovalEvent]:

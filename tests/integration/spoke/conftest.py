@@ -53,6 +53,7 @@ from schemas.v1.topics import (
 from spoke.main import run
 from spoke.settings import SpokeSettings
 from tests.integration.conftest import RunningFleet
+from tests.kafka import Record, first_record
 
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[3]
@@ -186,29 +187,22 @@ class Fleet:
     ) -> StatusReport:
         """The first status report of `application` (from the start of the topic) that satisfies `predicate`."""
         key = status_key(self.cluster, application)
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
-        await consumer.start()
+        seen: list[StatusReport] = []
+
+        def matches(record: Record) -> bool:
+            if record.key != key or record.value is None:
+                return False
+            report = decode_report(record.value).data
+            assert isinstance(report, StatusReport)
+            seen.append(report)
+            return predicate(report)
+
         try:
-            partitions = [TopicPartition(STATUS_TOPIC, p) for p in consumer.partitions_for_topic(STATUS_TOPIC) or {0}]
-            consumer.assign(partitions)
-            await consumer.seek_to_beginning(*partitions)
-            deadline = time.monotonic() + timeout
-            seen: list[StatusReport] = []
-            while time.monotonic() < deadline:
-                batches = await consumer.getmany(timeout_ms=500)
-                for records in batches.values():
-                    for record in records:
-                        if record.key != key or record.value is None:
-                            continue
-                        report = decode_report(record.value).data
-                        assert isinstance(report, StatusReport)
-                        seen.append(report)
-                        if predicate(report):
-                            return report
+            await first_record(self.bootstrap, STATUS_TOPIC, matches, timeout)
+        except AssertionError:
             last = seen[-1].model_dump_json(indent=1) if seen else "none"
-            raise AssertionError(f"no matching status report for {application} in {timeout}s; last: {last}")
-        finally:
-            await consumer.stop()
+            raise AssertionError(f"no matching status report for {application} in {timeout}s; last: {last}") from None
+        return seen[-1]
 
 
 @pytest.fixture

@@ -2,32 +2,20 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from prometheus_client import CollectorRegistry
 
 from schemas.v1.topics import DLQ_TOPIC
 from tests.integration.spoke.conftest import Fleet, configmap, running_spoke
+from tests.kafka import first_record
 
 
 async def _dead_letter(fleet: Fleet, key: bytes, timeout: float = 30.0) -> tuple[bytes | None, dict[str, bytes]]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=fleet.bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        partitions = [TopicPartition(DLQ_TOPIC, p) for p in consumer.partitions_for_topic(DLQ_TOPIC) or {0}]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for records in (await consumer.getmany(timeout_ms=500)).values():
-                for record in records:
-                    if record.key == key:
-                        return record.value, {name: value for name, value in record.headers}
-        raise AssertionError(f"no dead letter with key {key!r} in {timeout}s")
-    finally:
-        await consumer.stop()
+    record = await first_record(
+        fleet.bootstrap, DLQ_TOPIC, lambda r: r.key == key, timeout, what=f"dead letter with key {key!r}"
+    )
+    return record.value, record.headers
 
 
 async def test_a_malformed_record_is_dead_lettered_and_later_bundles_still_apply(fleet: Fleet) -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
@@ -34,25 +36,38 @@ async def partitions_of(bootstrap: str, topic: str) -> list[int]:
     return sorted(p["partition"] for p in described["partitions"])
 
 
-async def read_all_async(bootstrap: str, topic: str) -> list[Record]:
-    partitions = await partitions_of(bootstrap, topic)
-    if not partitions:
-        return []
+@asynccontextmanager
+async def _from_start(
+    bootstrap: str, topic: str, partitions: list[int]
+) -> AsyncIterator[tuple[AIOKafkaConsumer, list[TopicPartition]]]:
+    """A consumer without a group, assigned every partition and positioned at the start."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
         assigned = [TopicPartition(topic, p) for p in partitions]
         consumer.assign(assigned)
         await consumer.seek_to_beginning(*assigned)
+        yield consumer, assigned
+    finally:
+        await consumer.stop()
+
+
+def _record(m: Any) -> Record:
+    return Record(m.key, m.value, dict(m.headers or ()), m.offset, m.timestamp)
+
+
+async def read_all_async(bootstrap: str, topic: str) -> list[Record]:
+    partitions = await partitions_of(bootstrap, topic)
+    if not partitions:
+        return []
+    async with _from_start(bootstrap, topic, partitions) as (consumer, assigned):
         ends = await consumer.end_offsets(assigned)
         records: list[Record] = []
         while [tp for tp in assigned if await consumer.position(tp) < ends[tp]]:
             batch = await consumer.getmany(*assigned, timeout_ms=2000)
             for messages in batch.values():
-                records += [Record(m.key, m.value, dict(m.headers or ()), m.offset, m.timestamp) for m in messages]
+                records += [_record(m) for m in messages]
         return records
-    finally:
-        await consumer.stop()
 
 
 async def first_record(
@@ -64,21 +79,13 @@ async def first_record(
     while not partitions and time.monotonic() < deadline:
         await asyncio.sleep(0.2)
         partitions = await partitions_of(bootstrap, topic)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        assigned = [TopicPartition(topic, p) for p in partitions]
-        consumer.assign(assigned)
-        await consumer.seek_to_beginning(*assigned)
+    async with _from_start(bootstrap, topic, partitions) as (consumer, assigned):
         while time.monotonic() < deadline:
             for messages in (await consumer.getmany(*assigned, timeout_ms=500)).values():
                 for m in messages:
-                    record = Record(m.key, m.value, dict(m.headers or ()), m.offset, m.timestamp)
-                    if matches(record):
+                    if matches(record := _record(m)):
                         return record
-        raise AssertionError(f"no {what} on {topic} within {timeout:.0f}s")
-    finally:
-        await consumer.stop()
+    raise AssertionError(f"no {what} on {topic} within {timeout:.0f}s")
 
 
 def read_all(bootstrap: str, topic: str) -> list[Record]:

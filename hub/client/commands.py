@@ -88,14 +88,19 @@ def _cluster_register(client: HubClient, args: argparse.Namespace) -> tuple[Any,
     return c, f"registered {c['id']} ({_labels_text(c.get('labels') or {})})"
 
 
-def _cluster_label(client: HubClient, args: argparse.Namespace) -> tuple[Any, str]:
+def changed_labels(labels: dict[str, str], changes: list[str]) -> dict[str, str]:
     """kubectl-style: `key=value` sets, `key-` removes."""
-    labels = dict(client.get_cluster(args.id).get("labels") or {})
-    for change in args.changes:
+    result = dict(labels)
+    for change in changes:
         if change.endswith("-") and "=" not in change:
-            labels.pop(change[:-1], None)
+            result.pop(change[:-1], None)
         else:
-            labels.update(_parse_labels([change]))
+            result.update(_parse_labels([change]))
+    return result
+
+
+def _cluster_label(client: HubClient, args: argparse.Namespace) -> tuple[Any, str]:
+    labels = changed_labels(client.get_cluster(args.id).get("labels") or {}, args.changes)
     c = client.set_cluster_labels(args.id, labels)
     return c, f"{c['id']} labels: {_labels_text(c.get('labels') or {})}"
 

@@ -10,8 +10,8 @@ import pytest
 
 _ROOT = Path(__file__).parent
 
-# The real fleet (Kafka + clusters) fixture, shared by integration and end-to-end tests.
-pytest_plugins = ["tests.fleet"]
+# The real fleet (Kafka + clusters) and the real PostgreSQL server fixtures, shared by all tests.
+pytest_plugins = ["tests.fleet", "tests.postgres"]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

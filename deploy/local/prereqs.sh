@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what a fresh machine lacks to run the local fleet and the tests, and says what it did.
-#   Python >= 3.11 with venv, Java >= 17 and Maven (Kafka's jars), Go >= 1.26 (Kubernetes, etcd, kwok).
-# Java and Maven come from Debian's packages; Go, if missing or too old, from the Go module proxy's
+#   Python >= 3.11 with venv, Java >= 17 and Maven (Kafka's jars), Go >= 1.26 (Kubernetes, etcd, kwok),
+#   PostgreSQL (the tests run the hub on it as well as on SQLite).
+# Java, Maven and PostgreSQL come from Debian's packages; Go, if missing or too old, from the Go module proxy's
 # toolchain downloads into the fleetcast cache (Debian's Go is too old for Kubernetes 1.36).
 # Prints the directory to prepend to PATH for Go, if it installed one.
 set -euo pipefail
@@ -34,6 +35,17 @@ if ! command -v java >/dev/null || [ "$(java_major)" -lt 17 ]; then
   apt_install openjdk-17-jre-headless
 fi
 command -v mvn >/dev/null || apt_install maven
+
+# PostgreSQL: Debian keeps initdb and postgres off PATH, in /usr/lib/postgresql/<major>/bin (any major
+# will do: deploy/local/postgres.py picks the newest). The package also creates the postgres user that
+# the tests' server runs as when we are root.
+postgres_found() {
+  compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null && compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null \
+    || { command -v initdb >/dev/null && command -v postgres >/dev/null; }
+}
+if ! postgres_found || { [ "$(id -u)" -eq 0 ] && ! id postgres >/dev/null 2>&1; }; then
+  apt_install postgresql
+fi
 
 # Go 1.26+
 go_ok() {

@@ -1,10 +1,10 @@
-"""Hub integration fixtures: a hub (in process, lifespan running, SQLite in tmp_path) on the session's
-real Kafka, and readers of the real desired topics."""
+"""Hub integration fixtures: a hub (in process, lifespan running) on the session's real Kafka, on each
+database backend in turn (a SQLite file in tmp_path, a fresh database on the session's real PostgreSQL
+server), and readers of the real desired topics."""
 
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 from sqlalchemy import func, select
 
+from deploy.local.postgres import PostgresServer
 from hub.app import create_app
 from hub.services.context import ServiceContext
 from hub.settings import HubSettings
@@ -109,11 +110,33 @@ class RunningHub:
 HubFactory = Callable[..., Any]
 
 
+# Every hub test runs once per database the hub supports, each on a database of its own.
+BACKENDS = ("sqlite", "postgres")
+
+
+@pytest.fixture(params=BACKENDS)
+def database_server(request: pytest.FixtureRequest) -> PostgresServer | None:
+    """The session's PostgreSQL server, or None for SQLite. A plain fixture on purpose: the server must
+    start before a test's event loop runs, since its start-up runs an event loop of its own."""
+    if request.param == "postgres":
+        server: PostgresServer = request.getfixturevalue("postgres_server")
+        return server
+    return None
+
+
 @pytest.fixture
-def hub_settings(local_fleet: RunningFleet, tmp_path: Path) -> Callable[..., HubSettings]:
+async def database_url(database_server: PostgresServer | None, tmp_path: Path) -> str:
+    """A fresh, empty database: a new SQLite file, or a new database on the session's PostgreSQL server."""
+    if database_server is None:
+        return f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
+    return await database_server.create_database(f"hub_{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture
+def hub_settings(local_fleet: RunningFleet, database_url: str) -> Callable[..., HubSettings]:
     def make(**overrides: Any) -> HubSettings:
         values: dict[str, Any] = {
-            "database_url": f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}",
+            "database_url": database_url,
             "kafka_bootstrap": local_fleet.kafka_bootstrap,
             "relay_poll_interval_seconds": 0.5,
             # Each test hub is its own group: it must not wait on, or steal from, another test's hub.
@@ -124,31 +147,10 @@ def hub_settings(local_fleet: RunningFleet, tmp_path: Path) -> Callable[..., Hub
     return make
 
 
-# Set to a PostgreSQL server URL (postgresql+asyncpg://user@host:port/postgres) to run the in-process hub
-# tests on PostgreSQL instead of SQLite: each test gets a database of its own on that server.
-POSTGRES_ENV = "FLEETCAST_HUB_TEST_POSTGRES_URL"
-
-
-async def fresh_postgres_database(server_url: str) -> str:
-    import asyncpg  # type: ignore[import-untyped]  # only needed when testing on PostgreSQL
-    from sqlalchemy.engine import make_url
-
-    url = make_url(server_url)
-    name = f"hub_{uuid.uuid4().hex[:12]}"
-    connection = await asyncpg.connect(url.set(drivername="postgresql").render_as_string(hide_password=False))
-    try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
-    return url.set(database=name).render_as_string(hide_password=False)
-
-
 @pytest.fixture
 def running_hub(hub_settings: Callable[..., HubSettings]) -> Callable[..., Any]:
     @asynccontextmanager
     async def start(**overrides: Any) -> AsyncIterator[RunningHub]:
-        if os.environ.get(POSTGRES_ENV) and "database_url" not in overrides:
-            overrides["database_url"] = await fresh_postgres_database(os.environ[POSTGRES_ENV])
         settings = hub_settings(**overrides)
         registry = CollectorRegistry()
         app = create_app(settings, registry=registry)

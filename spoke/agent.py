@@ -84,6 +84,10 @@ class Spoke:
         self.reconciler = Reconciler(kube, self.applier, InventoryStore(kube, settings.inventory_namespace))
         self.watcher = Watcher(kube, settings, self._on_list, self._on_watch_event)
         self.live: dict[ObjectKey, dict[str, Any]] = {}
+        # Which watch update last wrote each live object, so a reconcile never overwrites what the
+        # watch delivered while it ran (see _remember).
+        self._watch_updates = 0
+        self._updated_by_watch: dict[ObjectKey, int] = {}
         self.states: dict[str, AppState] = {}
         self.sent: dict[str, StatusReport] = {}
         self.bootstrapped = asyncio.Event()
@@ -158,6 +162,7 @@ class Spoke:
             if (pending := self._requeues.pop(application, None)) is not None:
                 pending.cancel()
             started = time.monotonic()
+            watched_before = self._watch_updates
             try:
                 outcome = await self.reconciler.reconcile(desired)
             except Exception as error:
@@ -184,8 +189,7 @@ class Spoke:
             if outcome.complete and isinstance(desired, Bundle):
                 last_applied = desired.revision
             self.states[application] = AppState(outcome, last_applied)
-            for ref, obj in outcome.live.items():
-                self.live[key_of_ref(ref)] = _trimmed(obj)
+            self._remember(outcome.live, watched_before)
             for pruned in (o.ref for o in outcome.objects if o.action == "pruned"):
                 self.live.pop(key_of_ref(pruned), None)
             if isinstance(desired, Bundle):
@@ -196,6 +200,18 @@ class Spoke:
             if outcome.requeue:
                 self._requeue(application)
             await self.report(application)
+
+    def _remember(self, read_back: dict[ObjectRef, dict[str, Any]], watched_before: int) -> None:
+        """Keep the objects a reconcile read back, unless the watch updated them since it started.
+
+        The watch's copy is then newer: a Deployment that became Available while the reconcile ran
+        (kwok makes pods Ready in milliseconds) would otherwise be overwritten by the Progressing copy
+        read right after the apply, and with no further change to watch, health would stay stale
+        until the next resync. The watch delivers every change in order, so preferring it is safe."""
+        for ref, obj in read_back.items():
+            key = key_of_ref(ref)
+            if self._updated_by_watch.get(key, -1) <= watched_before:
+                self.live[key] = _trimmed(obj)
 
     def _requeue(self, application: str, with_backoff: bool = True) -> None:
         # Terminal failures of the whole reconcile wait for the periodic resync, like terminal objects.
@@ -232,17 +248,24 @@ class Spoke:
 
     # -- watching --------------------------------------------------------------------------------
 
+    def _watched(self, key: ObjectKey) -> None:
+        self._watch_updates += 1
+        self._updated_by_watch[key] = self._watch_updates
+
     def _on_list(self, kind: Kind, items: list[dict[str, Any]]) -> None:
         group = group_of(kind[0])
         fresh = {key_of(item): item for item in items}
         for key in [k for k in self.live if k.group == group and k.kind == kind[1] and k not in fresh]:
+            self._watched(key)
             self._touch(labels_of(self.live.pop(key)).get(APPLICATION_LABEL))
         for key, item in fresh.items():
+            self._watched(key)
             self.live[key] = _trimmed(item)
             self._touch(labels_of(item).get(APPLICATION_LABEL))
 
     def _on_watch_event(self, event_type: str, obj: dict[str, Any]) -> None:
         key = key_of(obj)
+        self._watched(key)
         if event_type == "DELETED":
             self.live.pop(key, None)
         else:

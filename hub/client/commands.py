@@ -59,6 +59,21 @@ def _clusters(client: HubClient, args: argparse.Namespace) -> tuple[Any, str]:
     return items, render_table(["CLUSTER", "STATE", "LABELS", "KUBERNETES", "NODES", "APPS", "LAST SEEN"], rows)
 
 
+_DEPLOYMENT_COLUMNS = ["DESIRED", "OBSERVED", "APPLIED", "HEALTH", "IMAGES", "ERRORS"]
+
+
+def _deployment_cells(entry: JSON) -> list[str]:
+    """Where one application stands on one cluster: the same columns wherever it is shown."""
+    return [
+        or_dash(entry.get("desired_revision")),
+        or_dash(entry.get("observed_revision")),
+        or_dash(entry.get("last_applied_revision")),
+        "Removed" if entry.get("removed") else or_dash(entry.get("health")),
+        or_dash(entry.get("images")),
+        or_dash(entry.get("errors")),
+    ]
+
+
 def _cluster_show(client: HubClient, args: argparse.Namespace) -> tuple[Any, str]:
     c = client.get_cluster(args.id)
     facts = c.get("facts") or {}
@@ -67,19 +82,8 @@ def _cluster_show(client: HubClient, args: argparse.Namespace) -> tuple[Any, str
         f"Kubernetes {or_dash(facts.get('kubernetes_version'))}, agent {or_dash(facts.get('agent_version'))}, "
         f"last seen {or_dash(c.get('last_seen'))}"
     )
-    rows = [
-        [
-            a["application"],
-            or_dash(a.get("desired_revision")),
-            or_dash(a.get("observed_revision")),
-            or_dash(a.get("last_applied_revision")),
-            or_dash(a.get("health")),
-            or_dash(a.get("images")),
-            or_dash(a.get("errors")),
-        ]
-        for a in c.get("applications") or []
-    ]
-    table = render_table(["APPLICATION", "DESIRED", "OBSERVED", "APPLIED", "HEALTH", "IMAGES", "ERRORS"], rows)
+    rows = [[a["application"], *_deployment_cells(a)] for a in c.get("applications") or []]
+    table = render_table(["APPLICATION", *_DEPLOYMENT_COLUMNS], rows)
     return c, f"{head}\n{table}"
 
 
@@ -124,19 +128,8 @@ def _apply(client: HubClient, args: argparse.Namespace) -> tuple[Any, str]:
 def _status(client: HubClient, args: argparse.Namespace) -> tuple[Any, str]:
     app = client.get_application(args.app)
     head = f"{app['id']}: revision {app.get('revision')}, selector {app.get('selector')}"
-    rows = [
-        [
-            c["cluster"],
-            or_dash(c.get("desired_revision")),
-            or_dash(c.get("observed_revision")),
-            or_dash(c.get("last_applied_revision")),
-            "Removed" if c.get("removed") else or_dash(c.get("health")),
-            or_dash(c.get("images")),
-            or_dash(c.get("errors")),
-        ]
-        for c in app.get("clusters") or []
-    ]
-    table = render_table(["CLUSTER", "DESIRED", "OBSERVED", "APPLIED", "HEALTH", "IMAGES", "ERRORS"], rows)
+    rows = [[c["cluster"], *_deployment_cells(c)] for c in app.get("clusters") or []]
+    table = render_table(["CLUSTER", *_DEPLOYMENT_COLUMNS], rows)
     return app, f"{head}\n{table}"
 
 

@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
-import time
 from pathlib import Path
 from typing import Any, cast
 
@@ -14,7 +12,7 @@ from kubernetes_asyncio import client as k8s
 from kubernetes_asyncio import config as k8s_config
 from kubernetes_asyncio.client.exceptions import ApiException
 
-from deploy.local import processes
+from deploy.local import processes, readiness
 from deploy.local.errors import ComponentError
 from deploy.local.kube import SPOKE, ClusterFiles
 
@@ -58,21 +56,8 @@ def spoke_args(cluster: str, kubeconfig: Path, kafka_bootstrap: str, metrics_por
 
 
 async def wait_http_ok(component: str, url: str, record: processes.ProcessRecord, timeout: float) -> float:
-    started = time.monotonic()
-    problem = "no answer"
     async with httpx.AsyncClient(timeout=3.0) as http:
-        while time.monotonic() < started + timeout:
-            if not processes.is_alive(record):
-                raise ComponentError(component, "exited during start-up", Path(record.log))
-            try:
-                response = await http.get(url)
-                if response.status_code == 200:
-                    return time.monotonic() - started
-                problem = f"{url} answered {response.status_code}: {response.text[-200:]}"
-            except httpx.HTTPError as error:
-                problem = str(error) or type(error).__name__
-            await asyncio.sleep(0.3)
-    raise ComponentError(component, f"not ready after {timeout:.0f}s: {problem}", Path(record.log))
+        return await readiness.wait_ready(component, record, readiness.http_probe(http, url), timeout, interval=0.3)
 
 
 async def register_cluster(url: str, cluster: str, labels: dict[str, str]) -> bool:

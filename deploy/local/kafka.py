@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import subprocess
-import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +12,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
-from deploy.local import processes
+from deploy.local import processes, readiness
 from deploy.local.errors import ComponentError
 
 LOG4J2_CONFIG = Path(__file__).parent / "kafka" / "log4j2.properties"
@@ -150,16 +148,11 @@ async def round_trip(bootstrap: str, timeout: float = 15.0) -> None:
 
 
 async def wait_ready(record: processes.ProcessRecord, bootstrap: str, timeout: float) -> float:
-    started = time.monotonic()
-    deadline = started + timeout
-    last_error: Exception | None = None
-    while time.monotonic() < deadline:
-        if not processes.is_alive(record):
-            raise ComponentError("kafka", "the broker exited during start-up", Path(record.log))
+    async def probe() -> str | None:
         try:
             await round_trip(bootstrap)
-            return time.monotonic() - started
         except (KafkaError, OSError, ComponentError) as error:
-            last_error = error
-        await asyncio.sleep(1.0)
-    raise ComponentError("kafka", f"not ready after {timeout:.0f}s: {last_error}", Path(record.log))
+            return str(error) or type(error).__name__
+        return None
+
+    return await readiness.wait_ready("kafka", record, probe, timeout, interval=1.0)

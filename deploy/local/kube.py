@@ -6,7 +6,6 @@ Argument builders are pure; `Cluster` lays out files and `fleet` starts the proc
 
 from __future__ import annotations
 
-import asyncio
 import ssl
 import time
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from kubernetes_asyncio import client as k8s
 from kubernetes_asyncio import config as k8s_config
 from kubernetes_asyncio.client.exceptions import ApiException
 
-from deploy.local import pki, processes
+from deploy.local import pki, processes, readiness
 from deploy.local.errors import ComponentError
 
 SERVICE_CIDR = "10.0.0.0/24"
@@ -224,22 +223,9 @@ def node_manifest(name: str = NODE_NAME) -> dict[str, object]:
 async def wait_apiserver_ready(
     files: ClusterFiles, port: int, record: processes.ProcessRecord, timeout: float
 ) -> float:
-    started = time.monotonic()
-    deadline = started + timeout
-    problem = "no answer"
     async with httpx.AsyncClient(verify=files.ssl_context(), timeout=5.0) as http:
-        while time.monotonic() < deadline:
-            if not processes.is_alive(record):
-                raise ComponentError(f"{files.name}/kube-apiserver", "exited during start-up", Path(record.log))
-            try:
-                response = await http.get(f"https://127.0.0.1:{port}/readyz")
-                if response.status_code == 200 and response.text.strip() == "ok":
-                    return time.monotonic() - started
-                problem = f"/readyz answered {response.status_code}: {response.text[-300:]}"
-            except httpx.HTTPError as error:
-                problem = str(error) or type(error).__name__
-            await asyncio.sleep(0.5)
-    raise ComponentError(f"{files.name}/kube-apiserver", f"not ready after {timeout:.0f}s: {problem}", Path(record.log))
+        probe = readiness.http_probe(http, f"https://127.0.0.1:{port}/readyz", body="ok")
+        return await readiness.wait_ready(f"{files.name}/kube-apiserver", record, probe, timeout)
 
 
 async def release_node_lease(files: ClusterFiles) -> None:
@@ -272,13 +258,9 @@ async def ensure_node_ready(files: ClusterFiles, kwok: processes.ProcessRecord, 
         except ApiException as error:
             if error.status != 409:
                 raise ComponentError(f"{files.name}/node", f"could not register the node: {error.reason}") from error
-        deadline = started + timeout
-        while time.monotonic() < deadline:
-            if not processes.is_alive(kwok):
-                raise ComponentError(f"{files.name}/kwok", "exited during start-up", Path(kwok.log))
-            node = await core.read_node(NODE_NAME)
-            if _node_ready(node):
-                return time.monotonic() - started
-            await asyncio.sleep(0.5)
-    problem = f"node {NODE_NAME} not Ready after {timeout:.0f}s"
-    raise ComponentError(f"{files.name}/kwok", problem, Path(kwok.log))
+
+        async def probe() -> str | None:
+            return None if _node_ready(await core.read_node(NODE_NAME)) else f"node {NODE_NAME} not Ready yet"
+
+        await readiness.wait_ready(f"{files.name}/kwok", kwok, probe, timeout - (time.monotonic() - started))
+    return time.monotonic() - started

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type information
 
-from deploy.local import processes
+from deploy.local import processes, readiness
 from deploy.local.errors import ComponentError
 
 COMPONENT = "postgres"
@@ -254,12 +254,8 @@ class PostgresServer:
 
     async def wait_ready(self, timeout: float = 60.0) -> float:
         """Seconds until a real client connection ran a query; fails at once if the server exits."""
-        started = time.monotonic()
-        deadline = started + timeout
-        last_error: Exception | None = None
-        while time.monotonic() < deadline:
-            if self.record is None or not processes.is_alive(self.record):
-                raise self._failed("the server exited during start-up")
+
+        async def probe() -> str | None:
             try:
                 # Short attempts: a port taken by something that never answers must not eat the deadline
                 # before we notice that our server has exited.
@@ -268,11 +264,11 @@ class PostgresServer:
                     await connection.fetchval("SELECT 1")
                 finally:
                     await connection.close()
-                return time.monotonic() - started
             except _CLIENT_ERRORS as error:
-                last_error = error
-            await asyncio.sleep(0.1)
-        raise self._failed(f"not ready after {timeout:.0f}s: {last_error!r}")
+                return repr(error)
+            return None
+
+        return await readiness.wait_ready(COMPONENT, self.record, probe, timeout, interval=0.1, fail=self._failed)
 
     async def create_database(self, name: str) -> str:
         """CREATE DATABASE `name` and return its SQLAlchemy async URL."""

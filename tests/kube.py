@@ -75,19 +75,25 @@ async def wait_available(client: DynamicClient, name: str, namespace: str, timeo
         await asyncio.sleep(0.5)
 
 
+async def get_live(
+    client: DynamicClient, api_version: str, kind: str, name: str, namespace: str | None = None
+) -> Any | None:
+    """The live object, or None if it does not exist; any other failure raises."""
+    resource = await client.resources.get(api_version=api_version, kind=kind)
+    try:
+        return checked(await client.get(resource, name=name, namespace=namespace))
+    except (ApiException, KubeError) as error:
+        if getattr(error, "status", None) == 404 or getattr(error, "code", None) == 404:
+            return None
+        raise
+
+
 async def _get(
     kubeconfig: Path, api_version: str, kind: str, name: str, namespace: str | None
 ) -> dict[str, Any] | None:
     async with dynamic(kubeconfig) as client:
-        resource = await client.resources.get(api_version=api_version, kind=kind)
-        try:
-            live = checked(await client.get(resource, name=name, namespace=namespace))
-        except (ApiException, KubeError) as error:
-            if getattr(error, "status", None) == 404 or getattr(error, "code", None) == 404:
-                return None
-            raise
-        result: dict[str, Any] = live.to_dict()
-        return result
+        live = await get_live(client, api_version, kind, name, namespace)
+        return None if live is None else dict(live.to_dict())
 
 
 def get(

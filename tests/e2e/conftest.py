@@ -13,9 +13,8 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -139,22 +138,6 @@ class Fleetcast:
 
 def run(coro: Any) -> Any:
     return asyncio.run(coro)
-
-
-def eventually(check: Callable[[], T | None], what: str, timeout: float = 60.0, interval: float = 0.25) -> T:
-    """Poll `check` until it returns something truthy; fail naming `what` and the last value seen."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        try:
-            last = check()
-        except AssertionError as error:
-            last = error
-        else:
-            if last:
-                return last
-        time.sleep(interval)
-    raise AssertionError(f"{what} not within {timeout:.0f}s; last: {last!r}")
 
 
 @pytest.fixture(scope="session")

@@ -12,8 +12,9 @@ from schemas.v1 import decode_desired
 from schemas.v1.topics import DLQ_TOPIC, desired_topic
 from tests import kafka, kube
 from tests.e2e.apps import web_app, write
-from tests.e2e.conftest import UNREACHABLE_AFTER_SECONDS, Fleetcast, eventually
+from tests.e2e.conftest import UNREACHABLE_AFTER_SECONDS, Fleetcast
 from tests.e2e.test_rollout import BOTH, converged, deploy, image_for
+from tests.waiting import eventually
 
 
 def uids(kubeconfig: Path, namespace: str, names: list[str]) -> dict[str, str]:

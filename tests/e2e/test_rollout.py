@@ -9,7 +9,8 @@ from typing import Any
 
 from tests import kube
 from tests.e2e.apps import web_app, write
-from tests.e2e.conftest import Fleetcast, eventually
+from tests.e2e.conftest import Fleetcast
+from tests.waiting import eventually
 
 BOTH = "env in (staging,prod)"
 

@@ -4,10 +4,8 @@ server), and readers of the real desired topics."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,24 +26,13 @@ from schemas.v1 import BundleEvent, RemovalEvent, decode_desired
 from schemas.v1.topics import desired_topic
 from tests.integration.conftest import RunningFleet
 from tests.kafka import read_all_async
+from tests.waiting import eventually_async as eventually
 
 T = TypeVar("T")
 
 
 def unique(prefix: str = "h") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
-async def eventually(check: Callable[[], Awaitable[T | None]], timeout: float = 30.0, what: str = "condition") -> T:
-    """Poll `check` until it returns something truthy, or fail after `timeout` seconds with its last value."""
-    deadline = time.monotonic() + timeout
-    last: T | None = None
-    while time.monotonic() < deadline:
-        last = await check()
-        if last:
-            return last
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"{what} not reached within {timeout}s; last: {last!r}")
 
 
 async def read_topic(bootstrap: str, topic: str) -> list[tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]]:

@@ -20,7 +20,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from schemas.v1 import BundleEvent
 from tests.integration.conftest import RunningFleet
-from tests.integration.hub.conftest import desired_events, eventually, unique, wait_desired
+from tests.integration.hub.conftest import desired_events, unique, wait_desired
+from tests.waiting import eventually_async as eventually
 
 ROOT = Path(__file__).resolve().parents[3]
 MANIFESTS = [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings", "namespace": "shop"}}]

@@ -20,7 +20,8 @@ from schemas.v1 import (
 )
 from schemas.v1.topics import DLQ_TOPIC, HEARTBEAT_TOPIC, STATUS_TOPIC, heartbeat_key, status_key
 from tests.integration.conftest import RunningFleet
-from tests.integration.hub.conftest import RunningHub, eventually, read_topic, unique, wait_desired
+from tests.integration.hub.conftest import RunningHub, read_topic, unique, wait_desired
+from tests.waiting import eventually_async as eventually
 
 DEPLOYMENT = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "shop"}}
 

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -26,7 +26,6 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from kubernetes_asyncio import config as k8s_config
 from kubernetes_asyncio.dynamic import DynamicClient
-from kubernetes_asyncio.dynamic.exceptions import NotFoundError
 from prometheus_client import CollectorRegistry
 
 from schemas.v1 import (
@@ -54,6 +53,7 @@ from spoke.main import run
 from spoke.settings import SpokeSettings
 from tests.integration.conftest import RunningFleet
 from tests.kafka import Record, first_record
+from tests.kube import checked, get_live
 
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[3]
@@ -74,17 +74,6 @@ async def create_topics(bootstrap: str, specs: list[TopicSpec]) -> None:
 def shared_topics(local_fleet: RunningFleet) -> str:
     asyncio.run(create_topics(local_fleet.kafka_bootstrap, shared_topic_specs()))
     return local_fleet.kafka_bootstrap
-
-
-async def eventually(probe: Callable[[], Awaitable[T | None]], timeout: float, what: str) -> T:
-    """Poll `probe` until it returns something other than None (a deadline, not a sleep)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = await probe()
-        if result is not None and result is not False:
-            return result
-        assert time.monotonic() < deadline, f"timed out after {timeout}s waiting for {what}"
-        await asyncio.sleep(0.2)
 
 
 @dataclass
@@ -164,20 +153,11 @@ class Fleet:
         await self.producer.send_and_wait(self.topic, value, key=key)
 
     async def get(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> Any:
-        resource = await self.client.resources.get(api_version=api_version, kind=kind)
-        try:
-            found = await self.client.get(resource, name=name, namespace=namespace)
-        except NotFoundError:
-            return None
-        # The dynamic client hands error answers back as Status objects rather than raising.
-        if found.kind == "Status":
-            assert found.code == 404, found
-            return None
-        return found
+        return await get_live(self.client, api_version, kind, name, namespace)
 
     async def create(self, body: dict[str, Any]) -> Any:
         resource = await self.client.resources.get(api_version=body["apiVersion"], kind=body["kind"])
-        return await self.client.create(resource, body=body)
+        return checked(await self.client.create(resource, body=body))
 
     async def gone(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> bool:
         return await self.get(api_version, kind, name, namespace) is None

@@ -11,11 +11,11 @@ from tests.integration.spoke.conftest import (
     Fleet,
     configmap,
     deployment,
-    eventually,
     namespace,
     running_spoke,
     service,
 )
+from tests.waiting import eventually_async as eventually
 
 
 def _name(prefix: str) -> str:

@@ -5,7 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from hub.store.types import UtcDateTime
@@ -27,6 +40,9 @@ class Cluster(Base):
     # last_seen: the last heartbeat's time, never later than when it arrived; heartbeat_at: as sent.
     last_seen: Mapped[datetime | None]
     heartbeat_at: Mapped[datetime | None]
+    # Since when heartbeats have come without a gap longer than the unreachable threshold: a health
+    # gate's soak never spans a silence, even one that ended before the gate looked.
+    reachable_since: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -38,6 +54,10 @@ class Application(Base):
     selector: Mapped[str] = mapped_column(Text)
     revision: Mapped[int] = mapped_column(Integer)
     digest: Mapped[str] = mapped_column(String(80))
+    # The rollout strategy a new release goes out with; None: to every selected cluster at once.
+    strategy: Mapped[str | None] = mapped_column(String(63))
+    # The newest release rolled out to every cluster it selected: what a cluster that joins gets.
+    stable_revision: Mapped[int | None] = mapped_column(Integer)
     # Deleted applications keep their row and releases, so re-creating one continues its revisions.
     deleted_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
@@ -94,6 +114,11 @@ class Status(Base):
     errors: Mapped[list[Any]] = mapped_column(JSON)
     reported_at: Mapped[datetime]
     received_at: Mapped[datetime]
+    # When what a health gate looks at (generation, revisions, health, errors) last changed, by the
+    # hub's clock; a re-delivered or merely re-timed report leaves it alone.
+    health_since: Mapped[datetime | None]
+    # The newest revision this cluster reported applied, Ready and without errors: a rollback's target.
+    last_healthy_revision: Mapped[int | None] = mapped_column(Integer)
 
 
 class OutboxRecord(Base):
@@ -123,3 +148,160 @@ class Lock(Base):
 
 
 PLACEMENTS_LOCK = "placements"
+
+
+class Token(Base):
+    """An API bearer token. Only a hash of its secret is kept; the secret is shown once, at creation."""
+
+    __tablename__ = "tokens"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(63))  # who acts with it: recorded as the actor
+    roles: Mapped[list[str]] = mapped_column(JSON)
+    secret_hash: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(63))
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+
+
+class AuditEvent(Base):
+    """Append-only (triggers refuse UPDATE and DELETE): who did what, when, to which application."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_application", "application", "id"),
+        Index("ix_audit_time", "time"),
+        Index("ix_audit_run", "run_id"),
+    )
+
+    id: Mapped[int] = mapped_column(OutboxId, primary_key=True, autoincrement=True)
+    time: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(63))
+    action: Mapped[str] = mapped_column(String(64))
+    application: Mapped[str | None] = mapped_column(String(63))
+    cluster: Mapped[str | None] = mapped_column(String(63))
+    strategy: Mapped[str | None] = mapped_column(String(63))
+    run_id: Mapped[int | None] = mapped_column(Integer)
+    revision: Mapped[int | None] = mapped_column(Integer)
+    digest: Mapped[str | None] = mapped_column(String(80))
+    reason: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class Strategy(Base):
+    """A rollout strategy's current version. Deleted ones keep their row and versions, so re-creating
+    one continues its version numbers."""
+
+    __tablename__ = "strategies"
+
+    name: Mapped[str] = mapped_column(String(63), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    digest: Mapped[str] = mapped_column(String(80))
+    deleted_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class StrategyVersion(Base):
+    """Immutable: version N of a strategy. A run refers to the version it started with."""
+
+    __tablename__ = "strategy_versions"
+
+    name: Mapped[str] = mapped_column(String(63), ForeignKey("strategies.name"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    digest: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(63))
+
+
+class RolloutRun(Base):
+    """One release of an application going out under a strategy; at most one active per application."""
+
+    __tablename__ = "rollout_runs"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["strategy_name", "strategy_version"], ["strategy_versions.name", "strategy_versions.version"]
+        ),
+        Index("ix_rollout_runs_application", "application_id", "id"),
+        Index("ix_rollout_runs_due", "active", "next_evaluation_at"),
+        Index(
+            "ux_rollout_runs_one_active",
+            "application_id",
+            unique=True,
+            sqlite_where=text("active"),
+            postgresql_where=text("active"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    application_id: Mapped[str] = mapped_column(String(63))
+    revision: Mapped[int] = mapped_column(Integer)
+    digest: Mapped[str] = mapped_column(String(80))
+    strategy_name: Mapped[str] = mapped_column(String(63))
+    strategy_version: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str | None] = mapped_column(Text)
+    # Where the run is: wave index, phase (before | deploy | after), gate index within the phase, and
+    # when the current gate opened. A rollback walks the waves backwards.
+    wave: Mapped[int] = mapped_column(Integer)
+    phase: Mapped[str] = mapped_column(String(16))
+    gate: Mapped[int] = mapped_column(Integer)
+    gate_opened_at: Mapped[datetime | None]
+    # A pause after a failure (not one asked for) re-arms the failed clusters on resume.
+    paused_by_failure: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(63))
+    updated_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    # When the driver must look at it next (a soak ends, a deadline, a gate's wait); set to now by a
+    # report or a control action. None: nothing can change it but an operator.
+    next_evaluation_at: Mapped[datetime | None]
+    superseded_by: Mapped[int | None] = mapped_column(Integer)
+
+
+class RolloutTarget(Base):
+    """One cluster in a run's frozen plan: its wave, what it gets, its baseline, and how it went."""
+
+    __tablename__ = "rollout_targets"
+    __table_args__ = (Index("ix_rollout_targets_cluster", "cluster_id"),)
+
+    run_id: Mapped[int] = mapped_column(Integer, ForeignKey("rollout_runs.id"), primary_key=True)
+    cluster_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    wave: Mapped[int] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(16))  # bundle | removal
+    # The newest revision healthy on the cluster when the run started; None: it had none installed.
+    baseline_revision: Mapped[int | None] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16))
+    dispatched_at: Mapped[datetime | None]
+    generation: Mapped[int | None] = mapped_column(Integer)
+    finished_at: Mapped[datetime | None]
+    reason: Mapped[str | None] = mapped_column(Text)
+    rollback_state: Mapped[str | None] = mapped_column(String(16))
+    rollback_dispatched_at: Mapped[datetime | None]
+    rollback_generation: Mapped[int | None] = mapped_column(Integer)
+    rollback_finished_at: Mapped[datetime | None]
+    rollback_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class RolloutApproval(Base):
+    """Who let a gate open: bound to one run, wave, gate and release digest; never carried over."""
+
+    __tablename__ = "rollout_approvals"
+    __table_args__ = (UniqueConstraint("run_id", "wave", "phase", "gate"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[int] = mapped_column(Integer, ForeignKey("rollout_runs.id"))
+    wave: Mapped[int] = mapped_column(Integer)
+    phase: Mapped[str] = mapped_column(String(16))
+    gate: Mapped[int] = mapped_column(Integer)
+    revision: Mapped[int] = mapped_column(Integer)
+    digest: Mapped[str] = mapped_column(String(80))
+    actor: Mapped[str] = mapped_column(String(63))
+    role: Mapped[str] = mapped_column(String(63))
+    decided_at: Mapped[datetime]
+    comment: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,48 @@
+"""Durations as strategies and the command line write them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from hub.durations import DurationError, format_duration, parse_duration
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("30s", 30),
+        ("5m", 300),
+        ("1h30m", 5400),
+        ("2d", 172_800),
+        ("1.5h", 5400),
+        ("250ms", 0.25),
+        ("90", 90),
+        (45, 45),
+        (0.5, 0.5),
+        ("0s", 0),
+        (" 1m 30s ", 90),
+    ],
+)
+def test_accepted_forms(text: str | float, seconds: float) -> None:
+    assert parse_duration(text) == timedelta(seconds=seconds)
+
+
+@pytest.mark.parametrize("text", ["", "abc", "5 minutes", "1y", "-5s", "m5", "5mm", True])
+def test_refused_forms_say_what_is_accepted(text: object) -> None:
+    with pytest.raises(DurationError, match="30s, 5m"):
+        parse_duration(text)  # type: ignore[arg-type]
+
+
+def test_negative_numbers_are_refused() -> None:
+    with pytest.raises(DurationError, match="negative"):
+        parse_duration(-1)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"), [(0, "0s"), (45, "45s"), (5400, "1h30m"), (90_061, "1d1h1m1s"), (0.25, "250ms")]
+)
+def test_printed_back_in_the_same_form(seconds: float, text: str) -> None:
+    assert format_duration(timedelta(seconds=seconds)) == text
+    assert parse_duration(text) == timedelta(seconds=seconds)

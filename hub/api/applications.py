@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, Field
 
-from hub.api.deps import ServicesDep
+from hub.api.deps import UNAUTHENTICATED, ServicesDep
 from hub.views import ApplicationDeleted, ApplicationList, ApplicationOut, ReleaseList
 
 router = APIRouter(prefix="/api/v1/applications", tags=["applications"])
@@ -28,7 +28,9 @@ class ApplicationPut(BaseModel):
 
 @router.put("/{application_id}", responses={201: {"description": "A new release was made"}})
 async def put(application_id: str, body: ApplicationPut, response: Response, services: ServicesDep) -> ApplicationOut:
-    application, created = await services.applications.put(application_id, body.manifests, body.selector)
+    application, created = await services.applications.put(
+        application_id, body.manifests, body.selector, actor=UNAUTHENTICATED
+    )
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     return application
 
@@ -50,4 +52,4 @@ async def releases(application_id: str, services: ServicesDep) -> ReleaseList:
 
 @router.delete("/{application_id}")
 async def delete(application_id: str, services: ServicesDep) -> ApplicationDeleted:
-    return await services.applications.delete(application_id)
+    return await services.applications.delete(application_id, actor=UNAUTHENTICATED)

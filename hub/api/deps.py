@@ -13,6 +13,9 @@ from hub.services.clusters import ClusterService
 from hub.services.fleet import FleetService
 from hub.services.reports import ReportService
 
+# Who changes are recorded as until the API authenticates its callers (it will name the token).
+UNAUTHENTICATED = "system:unauthenticated"
+
 
 @dataclass
 class Services:

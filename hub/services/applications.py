@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.audit.log import APPLICATION_DELETED, RELEASE_CREATED, record
 from hub.errors import Invalid, NotFound
 from hub.manifests import ManifestError, parse_manifests
 from hub.placements import Release, plan_release, plan_removals
@@ -62,8 +63,10 @@ class ApplicationService:
         application_id: str,
         manifests_source: str | list[Any] | None,
         selector_source: str | dict[str, Any] | None,
+        *,
+        actor: str,
     ) -> tuple[ApplicationOut, bool]:
-        """The application after the PUT, and whether a new release was made."""
+        """The application after the PUT, and whether a new release was made (recorded as `actor`'s)."""
         _check_id(application_id)
         # Everything is checked before the transaction: bad input stores and publishes nothing.
         manifests = _manifests(manifests_source)
@@ -89,7 +92,7 @@ class ApplicationService:
                 created = False
             else:
                 created = True
-                await self._release(session, application_id, app, manifests, digest, selector_text)
+                await self._release(session, application_id, app, manifests, digest, selector_text, actor)
         return await self.get(application_id), created
 
     async def _release(
@@ -100,6 +103,7 @@ class ApplicationService:
         manifests: list[dict[str, Any]],
         digest: str,
         selector_text: str,
+        actor: str,
     ) -> None:
         now = self.ctx.clock()
         if app is None:
@@ -124,6 +128,16 @@ class ApplicationService:
             )
         )
         await session.flush()
+        await record(
+            session,
+            time=now,
+            actor=actor,
+            action=RELEASE_CREATED,
+            application=application_id,
+            revision=app.revision,
+            digest=digest,
+            details={"selector": selector_text},
+        )
         clusters = {c.id: c.labels for c in await session.scalars(select(models.Cluster))}
         rows = await session.scalars(select(models.Placement).where(models.Placement.application_id == application_id))
         placements = {r.cluster_id: to_placement(r) for r in rows}
@@ -131,7 +145,7 @@ class ApplicationService:
         changes = plan_release(release, clusters, placements)
         await write_changes(self.ctx, session, changes, lambda _app: manifests)
 
-    async def delete(self, application_id: str) -> ApplicationDeleted:
+    async def delete(self, application_id: str, *, actor: str) -> ApplicationDeleted:
         async with self.ctx.writing() as session:
             app = await session.get(models.Application, application_id)
             if app is None or app.deleted_at is not None:
@@ -143,6 +157,16 @@ class ApplicationService:
             await write_changes(self.ctx, session, changes, lambda _app: [])
             app.deleted_at = app.updated_at = self.ctx.clock()
             revision = app.revision
+            await record(
+                session,
+                time=app.deleted_at,
+                actor=actor,
+                action=APPLICATION_DELETED,
+                application=application_id,
+                revision=revision,
+                digest=app.digest,
+                details={"removed_from": sorted(c.cluster for c in changes)},
+            )
         return ApplicationDeleted(
             id=application_id,
             revision=revision,

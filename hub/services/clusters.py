@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.audit.log import CLUSTER_DEREGISTERED, CLUSTER_REGISTERED, CLUSTER_RELABELLED, record
 from hub.clusterstates import cluster_state
 from hub.errors import Conflict, Invalid, NotFound
 from hub.labels import LabelError, validate_labels
@@ -47,11 +48,19 @@ def _labels(labels: dict[str, str]) -> dict[str, str]:
         raise Invalid(f"invalid labels: {error}") from error
 
 
+def _applications(changes: Sequence[Change]) -> dict[str, list[str]]:
+    """For the audit log: which applications a cluster change installed or removed there."""
+    return {
+        "installed": sorted(c.application for c in changes if c.kind == "bundle"),
+        "removed": sorted(c.application for c in changes if c.kind != "bundle"),
+    }
+
+
 class ClusterService:
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
 
-    async def register(self, cluster_id: str, labels: dict[str, str]) -> ClusterOut:
+    async def register(self, cluster_id: str, labels: dict[str, str], *, actor: str) -> ClusterOut:
         _check_id(cluster_id)
         labels = _labels(labels)
         async with self.ctx.writing() as session:
@@ -59,7 +68,15 @@ class ClusterService:
                 raise Conflict(f"cluster {cluster_id} is already registered")
             now = self.ctx.clock()
             session.add(models.Cluster(id=cluster_id, labels=labels, facts={}, created_at=now, updated_at=now))
-            await self._replan(session, cluster_id, labels)
+            changes = await self._replan(session, cluster_id, labels)
+            await record(
+                session,
+                time=now,
+                actor=actor,
+                action=CLUSTER_REGISTERED,
+                cluster=cluster_id,
+                details={"labels": labels, "applications": _applications(changes)},
+            )
         await self._create_topic(cluster_id)
         return await self.get(cluster_id)
 
@@ -80,18 +97,28 @@ class ClusterService:
         await write_changes(self.ctx, session, changes, manifests.__getitem__)
         return changes
 
-    async def set_labels(self, cluster_id: str, labels: dict[str, str]) -> ClusterOut:
+    async def set_labels(self, cluster_id: str, labels: dict[str, str], *, actor: str) -> ClusterOut:
         labels = _labels(labels)
         async with self.ctx.writing() as session:
             cluster = await session.get(models.Cluster, cluster_id)
             if cluster is None:
                 raise NotFound(f"cluster {cluster_id} is not registered")
+            old = dict(cluster.labels)
             cluster.labels = labels
             cluster.updated_at = self.ctx.clock()
-            await self._replan(session, cluster_id, labels)
+            changes = await self._replan(session, cluster_id, labels)
+            if old != labels:  # the same labels again change nothing, so there is nothing to record
+                await record(
+                    session,
+                    time=cluster.updated_at,
+                    actor=actor,
+                    action=CLUSTER_RELABELLED,
+                    cluster=cluster_id,
+                    details={"old": old, "new": labels, "applications": _applications(changes)},
+                )
         return await self.get(cluster_id)
 
-    async def deregister(self, cluster_id: str) -> ClusterDeregistered:
+    async def deregister(self, cluster_id: str, *, actor: str) -> ClusterDeregistered:
         async with self.ctx.writing() as session:
             cluster = await session.get(models.Cluster, cluster_id)
             if cluster is None:
@@ -102,6 +129,14 @@ class ClusterService:
             # Placements stay (with their generations); reports and the cluster itself go.
             await session.execute(delete(models.Status).where(models.Status.cluster_id == cluster_id))
             await session.delete(cluster)
+            await record(
+                session,
+                time=self.ctx.clock(),
+                actor=actor,
+                action=CLUSTER_DEREGISTERED,
+                cluster=cluster_id,
+                details={"labels": dict(cluster.labels), "applications": _applications(changes)},
+            )
         return ClusterDeregistered(
             id=cluster_id,
             removed=[

@@ -14,9 +14,11 @@ from typing import Any
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
-from hub.api import applications, clusters, fleet, ops
+from hub.api import applications, audit, clusters, fleet, ops, tokens
 from hub.api import errors as api_errors
 from hub.api.deps import Services
+from hub.audit.service import AuditService
+from hub.auth.service import TokenService
 from hub.metrics import HubMetrics
 from hub.relay import OutboxRelay
 from hub.report_consumer import ReportConsumer
@@ -72,6 +74,8 @@ def create_app(
             applications=ApplicationService(ctx),
             fleet=FleetService(ctx),
             reports=reports,
+            tokens=TokenService(ctx),
+            audit=AuditService(ctx),
             metrics=metrics,
         )
         tasks: list[asyncio.Task[None]] = []
@@ -108,6 +112,6 @@ def create_app(
         lifespan=lifespan,
     )
     api_errors.install(app)
-    for router in (clusters.router, applications.router, fleet.router, ops.router):
+    for router in (clusters.router, applications.router, fleet.router, tokens.router, audit.router, ops.router):
         app.include_router(router)
     return app

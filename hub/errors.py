@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import Any, ClassVar
 
 from aiokafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError, KafkaUnavailableError
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -26,11 +26,26 @@ class HubError(Exception):
     """A request the hub refuses; `status` is the HTTP status the API answers with."""
 
     status = 400
+    # Response headers the status calls for (a 401 must say which authentication scheme to use).
+    headers: ClassVar[dict[str, str]] = {}
 
     def __init__(self, message: str, errors: list[str] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.errors = errors or [message]
+
+
+class Unauthorized(HubError):
+    """No token, or one the hub does not accept (unknown, wrong secret, revoked, expired)."""
+
+    status = 401
+    headers: ClassVar[dict[str, str]] = {"WWW-Authenticate": "Bearer"}
+
+
+class Forbidden(HubError):
+    """A valid token without the role the request needs."""
+
+    status = 403
 
 
 class NotFound(HubError):

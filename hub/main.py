@@ -1,5 +1,7 @@
 """`python -m hub` / `fleetcast hub`: run the hub's API, outbox relay and report consumer.
 
+`fleetcast hub token create ...` makes an API token directly in the database instead (hub/auth/bootstrap.py).
+
 uvicorn handles SIGTERM and SIGINT: it stops accepting requests, finishes those in flight, and runs
 the lifespan's shutdown (relay and consumer stopped, Kafka clients closed, database disposed).
 """
@@ -9,6 +11,7 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +20,7 @@ from typing import Any
 import uvicorn
 
 from hub.app import create_app
+from hub.auth import bootstrap
 from hub.settings import HubSettings
 
 STARTUP_FAILED = 3
@@ -39,7 +43,11 @@ class _Server(uvicorn.Server):
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="fleetcast hub", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(
+        prog="fleetcast hub",
+        description=__doc__.splitlines()[0] if __doc__ else None,
+        epilog="The first admin token: fleetcast hub token create --name admin --role admin [--database-url URL]",
+    )
     parser.add_argument("--host", help="listen address (FLEETCAST_HUB_HOST, default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="listen port (FLEETCAST_HUB_PORT, default 8080)")
     parser.add_argument("--database-url", help="SQLAlchemy async URL (FLEETCAST_HUB_DATABASE_URL)")
@@ -58,7 +66,10 @@ def settings_from(args: argparse.Namespace) -> HubSettings:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["token"]:
+        return bootstrap.main(arguments[1:])
+    args = parse_args(arguments)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # aiokafka is chatty at INFO about every (re)connection.
     logging.getLogger("aiokafka").setLevel(logging.WARNING)

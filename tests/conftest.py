@@ -4,6 +4,9 @@ command line. `pytest -m unit` runs the fast part alone."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -12,6 +15,21 @@ _ROOT = Path(__file__).parent
 
 # The real fleet (Kafka + clusters) and the real PostgreSQL server fixtures, shared by all tests.
 pytest_plugins = ["tests.fleet", "tests.postgres"]
+
+
+_CONFIG_HOME = Path(tempfile.mkdtemp(prefix="fleetcast-test-config-"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Never read the developer's own CLI config, token or hub address, nor let `dev up` write that config:
+    # every `fleetcast` the tests run (they inherit this environment) uses a config file of the session.
+    os.environ["FLEETCAST_CONFIG"] = str(_CONFIG_HOME / "config.yaml")
+    for name in ("FLEETCAST_TOKEN", "FLEETCAST_HUB_URL"):
+        os.environ.pop(name, None)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(_CONFIG_HOME, ignore_errors=True)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -1,16 +1,19 @@
-"""/api/v1/applications"""
+"""/api/v1/applications: reading needs any valid token; a PUT or DELETE the deployer role."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Depends, Response, status
 from pydantic import BaseModel, Field
 
-from hub.api.deps import UNAUTHENTICATED, ServicesDep
+from hub.api.deps import Deployer, ServicesDep, viewer
+from hub.api.errors import ERROR_RESPONSES
 from hub.views import ApplicationDeleted, ApplicationList, ApplicationOut, ReleaseList
 
-router = APIRouter(prefix="/api/v1/applications", tags=["applications"])
+router = APIRouter(
+    prefix="/api/v1/applications", tags=["applications"], dependencies=[Depends(viewer)], responses=ERROR_RESPONSES
+)
 
 
 class ApplicationPut(BaseModel):
@@ -27,9 +30,11 @@ class ApplicationPut(BaseModel):
 
 
 @router.put("/{application_id}", responses={201: {"description": "A new release was made"}})
-async def put(application_id: str, body: ApplicationPut, response: Response, services: ServicesDep) -> ApplicationOut:
+async def put(
+    application_id: str, body: ApplicationPut, response: Response, services: ServicesDep, principal: Deployer
+) -> ApplicationOut:
     application, created = await services.applications.put(
-        application_id, body.manifests, body.selector, actor=UNAUTHENTICATED
+        application_id, body.manifests, body.selector, actor=principal.name
     )
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     return application
@@ -51,5 +56,5 @@ async def releases(application_id: str, services: ServicesDep) -> ReleaseList:
 
 
 @router.delete("/{application_id}")
-async def delete(application_id: str, services: ServicesDep) -> ApplicationDeleted:
-    return await services.applications.delete(application_id, actor=UNAUTHENTICATED)
+async def delete(application_id: str, services: ServicesDep, principal: Deployer) -> ApplicationDeleted:
+    return await services.applications.delete(application_id, actor=principal.name)

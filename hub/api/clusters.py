@@ -1,14 +1,17 @@
-"""/api/v1/clusters"""
+"""/api/v1/clusters: reading needs any valid token; registering, relabelling and deregistering admin."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, Field
 
-from hub.api.deps import UNAUTHENTICATED, ServicesDep
+from hub.api.deps import Admin, ServicesDep, viewer
+from hub.api.errors import ERROR_RESPONSES
 from hub.views import ClusterDeregistered, ClusterList, ClusterOut
 
-router = APIRouter(prefix="/api/v1/clusters", tags=["clusters"])
+router = APIRouter(
+    prefix="/api/v1/clusters", tags=["clusters"], dependencies=[Depends(viewer)], responses=ERROR_RESPONSES
+)
 
 
 class ClusterCreate(BaseModel):
@@ -21,8 +24,8 @@ class LabelsPut(BaseModel):
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-async def register(body: ClusterCreate, services: ServicesDep) -> ClusterOut:
-    return await services.clusters.register(body.id, body.labels, actor=UNAUTHENTICATED)
+async def register(body: ClusterCreate, services: ServicesDep, principal: Admin) -> ClusterOut:
+    return await services.clusters.register(body.id, body.labels, actor=principal.name)
 
 
 @router.get("")
@@ -36,10 +39,10 @@ async def get(cluster_id: str, services: ServicesDep) -> ClusterOut:
 
 
 @router.put("/{cluster_id}/labels")
-async def set_labels(cluster_id: str, body: LabelsPut, services: ServicesDep) -> ClusterOut:
-    return await services.clusters.set_labels(cluster_id, body.labels, actor=UNAUTHENTICATED)
+async def set_labels(cluster_id: str, body: LabelsPut, services: ServicesDep, principal: Admin) -> ClusterOut:
+    return await services.clusters.set_labels(cluster_id, body.labels, actor=principal.name)
 
 
 @router.delete("/{cluster_id}")
-async def deregister(cluster_id: str, services: ServicesDep) -> ClusterDeregistered:
-    return await services.clusters.deregister(cluster_id, actor=UNAUTHENTICATED)
+async def deregister(cluster_id: str, services: ServicesDep, principal: Admin) -> ClusterDeregistered:
+    return await services.clusters.deregister(cluster_id, actor=principal.name)

@@ -1,13 +1,14 @@
-"""/api/v1/versions and /api/v1/images: what runs where."""
+"""/api/v1/versions and /api/v1/images: what runs where. Any valid token may read them."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
-from hub.api.deps import ServicesDep
+from hub.api.deps import ServicesDep, viewer
+from hub.api.errors import ERROR_RESPONSES
 from hub.views import ImagesOut, VersionsOut
 
-router = APIRouter(prefix="/api/v1", tags=["fleet"])
+router = APIRouter(prefix="/api/v1", tags=["fleet"], dependencies=[Depends(viewer)], responses=ERROR_RESPONSES)
 
 
 @router.get("/versions")

@@ -8,6 +8,8 @@ fleetcast versions [--app APP] [--selector S]      revision and health per appli
 fleetcast versions --image nginx [--selector S]    which clusters run which tags or digests
 fleetcast releases APP
 fleetcast delete APP
+
+Tokens, whoami and the audit log: hub/client/access.py.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from hub.client.http import JSON, ClientSettings, HubClient, HubError
+from hub.client.access import add_access_commands
+from hub.client.config import ConfigError, load_settings
+from hub.client.http import JSON, HubClient, HubError
 from hub.client.tables import or_dash, render_table
 
 Handler = Callable[[HubClient, argparse.Namespace], tuple[Any, str]]
@@ -172,14 +176,19 @@ def _delete(client: HubClient, args: argparse.Namespace) -> tuple[Any, str]:
     return result, f"deleted {args.app}; it is being uninstalled from every cluster"
 
 
+def add_command(parent: Any, name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
+    """A command of `parent` (a subparsers object) that runs `handler` and takes `-o table|json`."""
+    parser: argparse.ArgumentParser = parent.add_parser(name, help=help_text)
+    parser.set_defaults(handler=handler)
+    parser.add_argument("-o", "--output", choices=["table", "json"], default="table")
+    return parser
+
+
 def add_commands(commands: Any) -> None:
     """Add the user commands to `fleetcast`'s subparsers."""
 
     def command(name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
-        parser: argparse.ArgumentParser = commands.add_parser(name, help=help_text)
-        parser.set_defaults(handler=handler)
-        parser.add_argument("-o", "--output", choices=["table", "json"], default="table")
-        return parser
+        return add_command(commands, name, handler, help_text)
 
     p = command("clusters", _clusters, "list clusters with state, labels and facts")
     p.add_argument("--selector", "-l", help="label selector, e.g. 'env in (staging,prod)'")
@@ -192,9 +201,7 @@ def add_commands(commands: Any) -> None:
         ("label", _cluster_label, "set (key=value) or remove (key-) labels"),
         ("deregister", _cluster_deregister, "remove a cluster; its applications are uninstalled there"),
     ]:
-        sub = actions.add_parser(name, help=help_text)
-        sub.set_defaults(handler=handler)
-        sub.add_argument("-o", "--output", choices=["table", "json"], default="table")
+        sub = add_command(actions, name, handler, help_text)
         sub.add_argument("id")
         if name == "register":
             sub.add_argument("--label", action="append", default=[], metavar="KEY=VALUE")
@@ -220,13 +227,15 @@ def add_commands(commands: Any) -> None:
     p = command("delete", _delete, "delete an application; it is uninstalled from every cluster")
     p.add_argument("app")
 
+    add_access_commands(commands, add_command)
+
 
 def run(args: argparse.Namespace) -> int:
     handler: Handler = args.handler
     try:
-        with HubClient(ClientSettings()) as client:
+        with HubClient(load_settings()) as client:
             data, text = handler(client, args)
-    except HubError as error:
+    except (HubError, ConfigError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(json.dumps(data, indent=2) if args.output == "json" else text)

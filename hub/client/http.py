@@ -5,18 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from hub.client.config import ClientSettings
 
 JSON = dict[str, Any]
-
-
-class ClientSettings(BaseSettings):
-    """`FLEETCAST_HUB_URL` points the command line at a hub; `fleetcast dev up` prints it."""
-
-    model_config = SettingsConfigDict(env_prefix="FLEETCAST_", extra="ignore")
-
-    hub_url: str = "http://127.0.0.1:8080"
-    timeout: float = 30.0
 
 
 class HubError(RuntimeError):
@@ -48,7 +40,9 @@ def _problem(response: httpx.Response) -> str:
 class HubClient:
     def __init__(self, settings: ClientSettings, transport: httpx.BaseTransport | None = None) -> None:
         self.base = settings.hub_url.rstrip("/")
-        self._http = httpx.Client(base_url=self.base, timeout=settings.timeout, transport=transport)
+        # No token: the hub answers 401 with what to do, which the user then sees.
+        headers = {"Authorization": f"Bearer {settings.token}"} if settings.token else {}
+        self._http = httpx.Client(base_url=self.base, timeout=settings.timeout, transport=transport, headers=headers)
 
     def close(self) -> None:
         self._http.close()
@@ -130,3 +124,22 @@ class HubClient:
     def images(self, name: str | None = None, selector: str | None = None) -> list[JSON]:
         items: list[JSON] = self._call("GET", "/images", params=self._params(name=name, selector=selector))["items"]
         return items
+
+    # access: tokens, who am I, the audit log
+    def create_token(self, name: str, roles: list[str], expires_in_seconds: int | None = None) -> JSON:
+        body = {"name": name, "roles": roles, "expires_in_seconds": expires_in_seconds}
+        return self._call("POST", "/tokens", json=body)
+
+    def list_tokens(self) -> list[JSON]:
+        items: list[JSON] = self._call("GET", "/tokens")["items"]
+        return items
+
+    def revoke_token(self, token_id: str) -> JSON:
+        return self._call("DELETE", f"/tokens/{token_id}")
+
+    def whoami(self) -> JSON:
+        return self._call("GET", "/whoami")
+
+    def audit(self, **filters: str | None) -> JSON:
+        """A page of the audit log, newest first: {"items": [...], "next_before": id or None}."""
+        return self._call("GET", "/audit", params=self._params(**filters))

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -58,10 +59,14 @@ async def wait_desired(
     return events
 
 
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
 @dataclass
 class RunningHub:
     app: FastAPI
-    client: httpx.AsyncClient
+    client: httpx.AsyncClient  # authenticated with an admin token (named ADMIN)
     settings: HubSettings
     registry: CollectorRegistry
 
@@ -92,6 +97,16 @@ class RunningHub:
 
     def metric(self, name: str, labels: dict[str, str] | None = None) -> float:
         return self.registry.get_sample_value(name, labels or {}) or 0.0
+
+    async def token(self, name: str, *roles: str, expires_in: timedelta | None = None) -> str:
+        """A new token's bearer string, made through the service (as the admin command does)."""
+        _view, token = await self.app.state.services.tokens.create(
+            name, list(roles), created_by=ADMIN, expires_in=expires_in
+        )
+        return str(token)
+
+
+ADMIN = "test-admin"
 
 
 HubFactory = Callable[..., Any]
@@ -144,6 +159,9 @@ def running_hub(hub_settings: Callable[..., HubSettings]) -> Callable[..., Any]:
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://hub", timeout=30) as client:
-                yield RunningHub(app, client, settings, registry)
+                hub = RunningHub(app, client, settings, registry)
+                # Every request needs a token: the tests act as an admin unless they ask for another.
+                client.headers.update(bearer(await hub.token(ADMIN, "admin")))
+                yield hub
 
     return start

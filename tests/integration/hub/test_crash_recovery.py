@@ -20,7 +20,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from schemas.v1 import BundleEvent
 from tests.integration.conftest import RunningFleet
-from tests.integration.hub.conftest import desired_events, unique, wait_desired
+from tests.integration.hub.conftest import bearer, desired_events, unique, wait_desired
+from tests.tokens import bootstrap_token
 from tests.waiting import eventually_async as eventually
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -87,11 +88,12 @@ async def test_a_change_committed_before_a_crash_is_published_exactly_once(
     cluster, app = unique(), unique("app")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
+    headers = bearer(bootstrap_token(database_url))
 
     # 1. A hub that commits but never publishes: the crash window between commit and publish, held open.
     with hub_process(database_url, kafka, port, log, relay=False) as first:
         await wait_healthy(base, first, log)
-        async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        async with httpx.AsyncClient(base_url=base, timeout=30, headers=headers) as client:
             assert (await client.post("/api/v1/clusters", json={"id": cluster})).status_code == 201
             response = await client.put(f"/api/v1/applications/{app}", json={"manifests": MANIFESTS, "selector": ""})
             assert response.status_code == 201, response.text
@@ -124,7 +126,7 @@ async def test_a_change_committed_before_a_crash_is_published_exactly_once(
     base = f"http://127.0.0.1:{port}"
     with hub_process(database_url, kafka, port, log, relay=True) as third:
         await wait_healthy(base, third, log)
-        async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        async with httpx.AsyncClient(base_url=base, timeout=30, headers=headers) as client:
             assert (await client.get(f"/api/v1/applications/{app}")).json()["revision"] == 1
         assert len(await outbox(database_url)) == 1
         assert len(await desired_events(kafka, cluster)) == 1

@@ -1,0 +1,47 @@
+"""What the tokens API returns. Never a hash; the secret only once, in TokenCreated."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from hub.store import models
+
+
+class TokenOut(BaseModel):
+    id: str = Field(description="Public part of the token: safe to show, log and revoke by.")
+    name: str = Field(description="Who acts with it; recorded as the actor in the audit log.")
+    roles: list[str]
+    created_at: datetime
+    created_by: str
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None = Field(description="Refreshed at most once a minute.")
+
+
+class TokenCreated(TokenOut):
+    token: str = Field(description="The bearer token, secret included. Shown this once; only a hash is kept.")
+
+
+class TokenList(BaseModel):
+    items: list[TokenOut]
+
+
+class WhoAmI(BaseModel):
+    name: str
+    roles: list[str]
+    token_id: str | None
+
+
+def token_view(row: models.Token) -> TokenOut:
+    return TokenOut(
+        id=row.id,
+        name=row.name,
+        roles=list(row.roles),
+        created_at=row.created_at,
+        created_by=row.created_by,
+        expires_at=row.expires_at,
+        revoked_at=row.revoked_at,
+        last_used_at=row.last_used_at,
+    )

@@ -1,6 +1,7 @@
 """fleetcast: an event-driven multi-cluster Kubernetes fleet controller.
 
-Talk to a hub (set FLEETCAST_HUB_URL):  clusters, cluster, apply, status, versions, releases, delete.
+Talk to a hub (set FLEETCAST_HUB_URL and FLEETCAST_TOKEN, or ~/.config/fleetcast/config.yaml):
+  clusters, cluster, apply, status, versions, releases, delete, token, whoami, audit.
 Run a real local fleet on this machine:  dev up | status | down."""
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TypeVar
 
+from deploy.local import control
 from deploy.local.errors import ComponentError
 from deploy.local.fleet import ComponentStatus, LocalFleet
 from deploy.local.settings import DevSettings
 from hub.client import commands as user_commands
-from hub.client.http import ClientSettings
+from hub.client.config import ClientSettings, config_path
 from hub.client.tables import render_table
 
 T = TypeVar("T")
@@ -73,6 +75,18 @@ def _settings(args: argparse.Namespace) -> DevSettings:
     return DevSettings(**overrides)
 
 
+def _cli_access(hub_url: str, token: str) -> str:
+    """Configure the CLI for the local hub, or say how to, when the config file is someone else's."""
+    path = config_path()
+    if control.write_cli_config(path, hub_url, token):
+        return f"CLI configured in {path} (the local hub's address and admin token)"
+    exports = [f"export FLEETCAST_TOKEN={token}"]
+    if hub_url != ClientSettings.model_fields["hub_url"].default:
+        exports.insert(0, f"export FLEETCAST_HUB_URL={hub_url}")
+    lines = [f"{path} is your own config, left alone; use the local hub's admin token with:", *exports]
+    return "\n  ".join(lines)
+
+
 def _dev(args: argparse.Namespace) -> int:
     fleet = LocalFleet(_settings(args), _say)
     if args.dev_command == "up":
@@ -90,13 +104,15 @@ def _dev(args: argparse.Namespace) -> int:
         for cluster in ready.clusters:
             print(f"{cluster.name}:        KUBECONFIG={fleet.cluster_files(cluster.name).kubeconfig}")
         print(f"State and logs:   {fleet.home}")
-        if ready.hub_url:
+        token = fleet.admin_token()
+        if ready.hub_url and token:
             print(f"Hub API:          {ready.hub_url}")
+            print(f"Admin token:      {fleet.admin_token_path}")
             print()
-            default_url = ClientSettings().hub_url
-            export = "" if ready.hub_url == default_url else f"export FLEETCAST_HUB_URL={ready.hub_url}\n  "
+            print(_cli_access(ready.hub_url, token))
+            print()
             print("Deploy the sample application to both clusters and watch it roll out:")
-            print(f"  {export}fleetcast clusters")
+            print("  fleetcast clusters")
             print(f"  fleetcast apply web -f {EXAMPLE_APP} --selector 'env in (staging,prod)'")
             print("  fleetcast status web")
             print("  fleetcast versions --image nginx")
@@ -146,7 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     user_commands.add_commands(commands)
     # Listed for --help; their arguments go to their own parsers (see main).
-    commands.add_parser("hub", help="run the hub: API, store, outbox relay, report consumer (hub --help)")
+    commands.add_parser(
+        "hub", help="run the hub: API, store, outbox relay, report consumer (hub --help); hub token create: a token"
+    )
     commands.add_parser("spoke", help="run the agent of one cluster (spoke --help)")
 
     dev = commands.add_parser("dev", help="run a real local fleet: Kafka and Kubernetes clusters on this machine")

@@ -1,8 +1,10 @@
 """Fleetcast itself on the local fleet: the hub and one spoke per cluster, run as `fleetcast hub` and
-`fleetcast spoke` processes exactly as users run them, and the clusters registered with labels."""
+`fleetcast spoke` processes exactly as users run them, the clusters registered with labels, and an admin
+token for it all (made in the hub's database as `fleetcast hub token create` makes one)."""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any, cast
@@ -17,6 +19,7 @@ from deploy.local.errors import ComponentError
 from deploy.local.kube import SPOKE, ClusterFiles
 
 HUB = "hub"
+ADMIN_TOKEN = "admin.token"
 FLEETCAST = [sys.executable, "-m", "deploy.cli"]
 
 
@@ -33,15 +36,56 @@ def hub_url(port: int) -> str:
     return f"http://127.0.0.1:{port}"
 
 
+def hub_database_url(database: Path) -> str:
+    return f"sqlite+aiosqlite:///{database}"
+
+
 def hub_args(port: int, database: Path, kafka_bootstrap: str) -> list[str]:
     return [
         *FLEETCAST,
         "hub",
         "--host=127.0.0.1",
         f"--port={port}",
-        f"--database-url=sqlite+aiosqlite:///{database}",
+        f"--database-url={hub_database_url(database)}",
         f"--kafka-bootstrap={kafka_bootstrap}",
     ]
+
+
+def write_secret(path: Path, text: str) -> None:
+    """Create or replace `path` readable by its owner only (mode 0600), atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.unlink(missing_ok=True)
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as file:
+        file.write(text)
+    os.replace(partial, path)
+
+
+async def ensure_admin_token(token_file: Path, database: Path) -> str:
+    """The admin token of the local hub: made once, in its database, and kept in `token_file` (0600) for
+    the next `up`s (the database keeps only its hash)."""
+    if token_file.exists():
+        return token_file.read_text().strip()
+    # Imported here: the store and its migrations are more than `fleetcast --help` should load.
+    from hub.auth.bootstrap import create_token
+    from hub.settings import HubSettings
+
+    token = await create_token(HubSettings(database_url=hub_database_url(database)), "admin", ["admin"])
+    write_secret(token_file, token.token + "\n")
+    return token.token
+
+
+def write_cli_config(path: Path, hub_url: str, token: str) -> bool:
+    """Point the `fleetcast` CLI at the local hub with the admin token, unless `path` holds a config that
+    `dev up` did not write (then it is left alone and False returned)."""
+    from hub.client.config import dev_config_text, may_overwrite
+
+    existing = path.read_text() if path.exists() else None
+    if not may_overwrite(existing):
+        return False
+    write_secret(path, dev_config_text(hub_url, token))
+    return True
 
 
 def spoke_args(cluster: str, kubeconfig: Path, kafka_bootstrap: str, metrics_port: int) -> list[str]:
@@ -60,12 +104,19 @@ async def wait_http_ok(component: str, url: str, record: processes.ProcessRecord
         return await readiness.wait_ready(component, record, readiness.http_probe(http, url), timeout, interval=0.3)
 
 
-async def register_cluster(url: str, cluster: str, labels: dict[str, str]) -> bool:
+async def register_cluster(url: str, token: str, cluster: str, labels: dict[str, str]) -> bool:
     """Register once; a cluster already known keeps the labels it has (someone may have changed them)."""
-    async with httpx.AsyncClient(base_url=url, timeout=10.0) as http:
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=url, timeout=10.0, headers=headers) as http:
         response = await http.post("/api/v1/clusters", json={"id": cluster, "labels": labels})
     if response.status_code == 409:
         return False
+    if response.status_code == 401:
+        raise ComponentError(
+            HUB,
+            f"the hub refused the admin token of `dev up` ({response.json().get('detail')}); delete the token file "
+            "in the hub's state directory (hub/admin.token) and run `fleetcast dev up` again to make a new one",
+        )
     if response.status_code >= 400:
         raise ComponentError(HUB, f"registering {cluster} failed: {response.status_code} {response.text}")
     return True

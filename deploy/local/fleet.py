@@ -82,6 +82,8 @@ class LocalFleet:
         self.tie_to_parent = tie_to_parent
         self.home = settings.state_dir
         self.state_path = self.home / "fleet.json"
+        self.hub_home = self.home / "hub"
+        self.admin_token_path = self.hub_home / control.ADMIN_TOKEN
 
     # --- files -----------------------------------------------------------------------------------
 
@@ -96,6 +98,10 @@ class LocalFleet:
 
     def load(self) -> fleet_state.FleetState | None:
         return fleet_state.load(self.state_path)
+
+    def admin_token(self) -> str | None:
+        """The local hub's admin token, once `up` has made it."""
+        return self.admin_token_path.read_text().strip() if self.admin_token_path.exists() else None
 
     # --- up --------------------------------------------------------------------------------------
 
@@ -246,11 +252,14 @@ class LocalFleet:
         """The hub, the clusters registered with it, and a spoke per cluster under its own identity."""
         timeout = self.settings.ready_timeout
         url = control.hub_url(state.hub_port)
-        (self.home / "hub").mkdir(parents=True, exist_ok=True)
+        self.hub_home.mkdir(parents=True, exist_ok=True)
+        database = self.hub_home / "fleetcast.db"
+        # Made before the hub starts (migrating its database first), so the hub is never without an admin.
+        token = await control.ensure_admin_token(self.admin_token_path, database)
         hub = self._ensure(
             state,
             control.HUB,
-            control.hub_args(state.hub_port, self.home / "hub" / "fleetcast.db", state.kafka_bootstrap),
+            control.hub_args(state.hub_port, database, state.kafka_bootstrap),
             started_here,
             port=state.hub_port,
         )
@@ -258,7 +267,7 @@ class LocalFleet:
         self.say(f"hub: ready at {url} ({took:.1f}s)")
 
         async def bring_up_spoke(cluster: fleet_state.ClusterState) -> None:
-            if await control.register_cluster(url, cluster.name, cluster.labels):
+            if await control.register_cluster(url, token, cluster.name, cluster.labels):
                 labels = ",".join(f"{k}={v}" for k, v in cluster.labels.items())
                 self.say(f"hub: registered {cluster.name} ({labels})")
             files = self.cluster_files(cluster.name)

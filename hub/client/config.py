@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, YamlConfigSettingsSource
 
-DEV_MARKER = "# written by `fleetcast dev up` for its local hub; edit it and it is left alone"
+DEV_MARKER = "# written by `fleetcast dev up` for its local hub; delete this line and dev up leaves the file alone"
 
 
 def config_path(environ: Mapping[str, str] | None = None) -> Path:

@@ -161,7 +161,8 @@ async def run(args: argparse.Namespace) -> None:
     state = await fleet.up()
     try:
         assert state.hub_url is not None
-        async with httpx.AsyncClient(base_url=state.hub_url, timeout=30) as http:
+        headers = {"Authorization": f"Bearer {fleet.admin_token()}"}
+        async with httpx.AsyncClient(base_url=state.hub_url, timeout=30, headers=headers) as http:
             print(f"warming up ({args.warmup} changes)...", file=sys.stderr)
             for tag in range(args.warmup):
                 await one_change(http, tag, args)

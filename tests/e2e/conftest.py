@@ -1,6 +1,9 @@
 """The whole fleet as users run it: `fleetcast hub` and one `fleetcast spoke` per cluster as processes,
 on the session's real Kafka and real clusters; operations through the `fleetcast` command line.
 
+The hub's first admin token is made as an operator makes it, with `fleetcast hub token create` on its
+database before it starts; every `fleetcast` the tests run uses it unless a test passes another token.
+
 Short intervals (heartbeat 1 s, unreachable after 6 s) keep the silence and crash tests quick; they are
 settings users have too. Each test uses its own application names, so tests do not see each other.
 """
@@ -23,8 +26,10 @@ import pytest
 
 from deploy.local import control, kube, processes
 from deploy.local.kube import ClusterFiles
-from hub.client.http import ClientSettings, HubClient
+from hub.client.config import ClientSettings
+from hub.client.http import HubClient
 from tests.fleet import FleetCluster, RunningFleet
+from tests.tokens import bootstrap_token
 
 T = TypeVar("T")
 
@@ -40,6 +45,7 @@ class Fleetcast:
     hub_port: int
     metrics_ports: dict[str, int]
     hub: processes.ProcessRecord | None = None
+    admin_token: str = ""
     spokes: dict[str, processes.ProcessRecord] = field(default_factory=dict)
     # a unique consumer group per test session: other hubs of the session share the broker
     report_group: str = field(default_factory=lambda: f"fleetcast-hub-e2e-{uuid.uuid4().hex[:8]}")
@@ -62,7 +68,10 @@ class Fleetcast:
     # --- processes -------------------------------------------------------------------------------
 
     def start_hub(self, **env: str) -> processes.ProcessRecord:
-        argv = control.hub_args(self.hub_port, self.home / "hub.db", self.infra.kafka_bootstrap)
+        database = self.home / "hub.db"
+        if not self.admin_token:
+            self.admin_token = bootstrap_token(control.hub_database_url(database), "e2e-admin")
+        argv = control.hub_args(self.hub_port, database, self.infra.kafka_bootstrap)
         self.hub = processes.spawn("hub", argv, self.home / "hub.log", env=self.hub_env(**env), tie_to_parent=True)
         run(control.wait_http_ok("hub", f"{self.hub_url}/readyz", self.hub, 60))
         return self.hub
@@ -116,14 +125,19 @@ class Fleetcast:
 
     # --- talking to it ---------------------------------------------------------------------------
 
-    def cli(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    def cli(self, *args: str, stdin: str | None = None, token: str | None = None) -> subprocess.CompletedProcess[str]:
+        """`fleetcast ARGS` as the admin, or with `token` (an empty one: without a token)."""
         return subprocess.run(
             [sys.executable, "-m", "deploy.cli", *args],
             input=stdin,
             capture_output=True,
             text=True,
             timeout=60,
-            env={**os.environ, "FLEETCAST_HUB_URL": self.hub_url},
+            env={
+                **os.environ,
+                "FLEETCAST_HUB_URL": self.hub_url,
+                "FLEETCAST_TOKEN": self.admin_token if token is None else token,
+            },
             check=False,
         )
 
@@ -133,7 +147,7 @@ class Fleetcast:
         return json.loads(result.stdout)
 
     def client(self) -> HubClient:
-        return HubClient(ClientSettings(hub_url=self.hub_url))
+        return HubClient(ClientSettings(hub_url=self.hub_url, token=self.admin_token))
 
 
 def run(coro: Any) -> Any:

@@ -1,6 +1,7 @@
 """`fleetcast dev` as a user runs it: a second `up` starts nothing, `down` and Ctrl-C leave no process
-behind, and an error names the component and its log. Uses its own one-cluster fleet in a temporary
-state directory, beside the session fleet."""
+behind, and an error names the component and its log; `up` makes an admin token once and configures
+the CLI with it (in a config file under tmp: FLEETCAST_CONFIG). Uses its own one-cluster fleet in a
+temporary state directory, beside the session fleet."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import json
 import os
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -16,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from deploy.local import processes, state
 
@@ -52,8 +55,9 @@ def status(state_dir: Path) -> tuple[int, dict[str, Any]]:
     return result.returncode, json.loads(result.stdout)
 
 
-def test_up_is_idempotent_and_down_leaves_nothing(state_dir: Path) -> None:
-    up = fleetcast("dev", "up", "--clusters", "1", "--state-dir", str(state_dir))
+def test_up_is_idempotent_and_down_leaves_nothing(state_dir: Path, tmp_path: Path) -> None:
+    config = tmp_path / "fleetcast" / "config.yaml"
+    up = fleetcast("dev", "up", "--clusters", "1", "--state-dir", str(state_dir), env={"FLEETCAST_CONFIG": str(config)})
     assert up.returncode == 0, up.stderr
     assert "fleet ready" in up.stderr
     assert "cluster-1:        KUBECONFIG=" in up.stdout
@@ -71,14 +75,36 @@ def test_up_is_idempotent_and_down_leaves_nothing(state_dir: Path) -> None:
     assert "hub: registered cluster-1 (env=staging" in up.stderr
     assert "cluster-1: spoke healthy" in up.stderr
     assert "fleetcast apply web -f " in up.stdout
+
+    # An admin token, kept for the owner only, registered the cluster and configured the CLI.
+    token_file = state_dir / "hub" / "admin.token"
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+    token = token_file.read_text().strip()
+    assert token.startswith("fct_")
+    assert f"Admin token:      {token_file}" in up.stdout
+    assert f"CLI configured in {config}" in up.stdout
+    assert stat.S_IMODE(config.stat().st_mode) == 0o600
+    fleet = state.load(state_dir / "fleet.json")
+    assert fleet is not None
+    assert yaml.safe_load(config.read_text()) == {"hub_url": fleet.hub_url, "token": token}
+    me = fleetcast("whoami", "-o", "json", env={"FLEETCAST_CONFIG": str(config)})
+    assert me.returncode == 0, me.stderr
+    assert (json.loads(me.stdout)["name"], json.loads(me.stdout)["roles"]) == ("admin", ["admin"])
     code, report = status(state_dir)
     assert code == 0
     assert all(c["running"] for c in report["components"])
     assert Path(report["clusters"][0]["kubeconfig"]).exists()
 
-    again = fleetcast("dev", "up", "--clusters", "1", "--state-dir", str(state_dir))
+    # Again, with a config file of the user's own: it is left alone, and the same token is printed instead.
+    own = tmp_path / "own.yaml"
+    own.write_text("hub_url: https://hub.example.com\ntoken: fct_mine\n")
+    again = fleetcast("dev", "up", "--clusters", "1", "--state-dir", str(state_dir), env={"FLEETCAST_CONFIG": str(own)})
     assert again.returncode == 0, again.stderr
     assert "started " not in again.stderr
+    assert own.read_text() == "hub_url: https://hub.example.com\ntoken: fct_mine\n"
+    assert f"{own} is your own config, left alone" in again.stdout
+    assert f"export FLEETCAST_TOKEN={token}" in again.stdout
+    assert token_file.read_text().strip() == token
     assert {r.name: r.pid for r in records(state_dir)} == first
 
     down = fleetcast("dev", "down", "--state-dir", str(state_dir))

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from hub.audit.query import AuditQuery, next_before
-from hub.audit.views import AuditPage, event_view
+from hub.audit.views import AuditEventOut, AuditPage
 from hub.services.context import ServiceContext
 from hub.store import models
 
@@ -43,4 +43,4 @@ class AuditService:
                 await session.scalars(select(event).where(*conditions).order_by(event.id.desc()).limit(query.limit))
             )
         cursor = next_before([r.id for r in rows], query.limit)
-        return AuditPage(items=[event_view(r) for r in rows], next_before=cursor)
+        return AuditPage(items=[AuditEventOut.model_validate(r) for r in rows], next_before=cursor)

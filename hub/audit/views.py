@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
-
-from hub.store import models
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class AuditEventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     time: datetime
     actor: str = Field(description="A token's name, or system:<component> for the hub's own decisions.")
@@ -29,21 +29,4 @@ class AuditPage(BaseModel):
     items: list[AuditEventOut] = Field(description="Newest first.")
     next_before: int | None = Field(
         description="Pass as `before` for the next, older page; null when there is none.",
-    )
-
-
-def event_view(row: models.AuditEvent) -> AuditEventOut:
-    return AuditEventOut(
-        id=row.id,
-        time=row.time,
-        actor=row.actor,
-        action=row.action,
-        application=row.application,
-        cluster=row.cluster,
-        strategy=row.strategy,
-        run_id=row.run_id,
-        revision=row.revision,
-        digest=row.digest,
-        reason=row.reason,
-        details=dict(row.details),
     )

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from hub.audit.log import TOKEN_CREATED, TOKEN_REVOKED, record
 from hub.auth.roles import Principal, RoleError, check_roles, check_token_name
 from hub.auth.tokens import MalformedToken, expiry, is_expired, new_token, parse_token, secret_matches, should_touch
-from hub.auth.views import TokenOut, token_view
+from hub.auth.views import TokenOut
 from hub.errors import Invalid, NotFound, Unauthorized
 from hub.services.context import ServiceContext
 from hub.store import models
@@ -65,12 +65,12 @@ class TokenService:
                     "expires_at": _when(row.expires_at) if row.expires_at else None,
                 },
             )
-        return token_view(row), token.bearer
+        return TokenOut.model_validate(row), token.bearer
 
     async def find(self) -> list[TokenOut]:
         async with self.ctx.reading() as session:
             rows = await session.scalars(select(models.Token).order_by(models.Token.created_at, models.Token.id))
-            return [token_view(row) for row in rows]
+            return [TokenOut.model_validate(row) for row in rows]
 
     async def revoke(self, token_id: str, *, actor: str) -> TokenOut:
         """Revoked at once for every later request. Revoking a revoked token changes (and records) nothing."""
@@ -87,7 +87,7 @@ class TokenService:
                     action=TOKEN_REVOKED,
                     details={"token_id": row.id, "name": row.name, "roles": list(row.roles)},
                 )
-            return token_view(row)
+            return TokenOut.model_validate(row)
 
     async def authenticate(self, bearer: str | None) -> Principal:
         if not bearer:

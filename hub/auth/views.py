@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
-
-from hub.store import models
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class TokenOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: str = Field(description="Public part of the token: safe to show, log and revoke by.")
     name: str = Field(description="Who acts with it; recorded as the actor in the audit log.")
     roles: list[str]
@@ -32,16 +32,3 @@ class WhoAmI(BaseModel):
     name: str
     roles: list[str]
     token_id: str | None
-
-
-def token_view(row: models.Token) -> TokenOut:
-    return TokenOut(
-        id=row.id,
-        name=row.name,
-        roles=list(row.roles),
-        created_at=row.created_at,
-        created_by=row.created_by,
-        expires_at=row.expires_at,
-        revoked_at=row.revoked_at,
-        last_used_at=row.last_used_at,
-    )

@@ -22,6 +22,9 @@ from hub.auth.service import TokenService
 from hub.metrics import HubMetrics
 from hub.relay import OutboxRelay
 from hub.report_consumer import ReportConsumer
+from hub.rollouts import api as rollout_api
+from hub.rollouts.driver import RolloutDriver
+from hub.rollouts.service import RolloutService, StrategyService
 from hub.services.applications import ApplicationService
 from hub.services.clusters import ClusterService
 from hub.services.context import ServiceContext, utc_now
@@ -66,16 +69,19 @@ def create_app(
         topics = TopicManager(settings.kafka_bootstrap, settings.topic_replication_factor)
         ctx = ServiceContext(session_factory(engine), settings, topics, clock)
         reports = ReportService(ctx)
+        rollouts = RolloutService(ctx)
         app.state.engine = engine
         app.state.topics = topics
         app.state.context = ctx
         app.state.services = Services(
             clusters=ClusterService(ctx),
-            applications=ApplicationService(ctx),
+            applications=ApplicationService(ctx, rollouts),
             fleet=FleetService(ctx),
             reports=reports,
             tokens=TokenService(ctx),
             audit=AuditService(ctx),
+            strategies=StrategyService(ctx),
+            rollouts=rollouts,
             metrics=metrics,
         )
         tasks: list[asyncio.Task[None]] = []
@@ -86,6 +92,11 @@ def create_app(
             _spawn(tasks, "outbox-relay", relay.run())
         else:
             log.warning("outbox relay disabled: changes are committed but not published by this hub")
+        if settings.rollouts_enabled:
+            driver = RolloutDriver(rollouts, ctx.rollout_signal, clock, settings.rollout_poll_interval_seconds)
+            _spawn(tasks, "rollout-driver", driver.run())
+        else:
+            log.warning("rollout driver disabled: runs move only when another hub drives them")
         if settings.reports_enabled:
             _spawn(tasks, "report-consumer", ReportConsumer(settings, reports, metrics, topics_ready).run())
         log.info(
@@ -112,6 +123,15 @@ def create_app(
         lifespan=lifespan,
     )
     api_errors.install(app)
-    for router in (clusters.router, applications.router, fleet.router, tokens.router, audit.router, ops.router):
+    for router in (
+        clusters.router,
+        applications.router,
+        rollout_api.strategies,
+        rollout_api.rollouts,
+        fleet.router,
+        tokens.router,
+        audit.router,
+        ops.router,
+    ):
         app.include_router(router)
     return app

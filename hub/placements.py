@@ -86,14 +86,17 @@ def plan_cluster_labels(
     placements: Mapping[str, Placement],
 ) -> list[Change]:
     """A cluster registered or relabelled: it gains the applications that now select it and loses those
-    that no longer do. `releases` holds each live application's current release; `placements` is keyed
-    by application."""
+    that no longer do. `releases` holds, for each live application, the release a joining cluster gets
+    (its stable one: the newest rolled out everywhere); `placements` is keyed by application.
+
+    A cluster that keeps an application keeps the revision it has: a rollout in progress (or one that
+    stopped half way) decides which clusters run which revision, not a label change."""
     changes: list[Change] = []
     for application in sorted(set(releases) | set(placements)):
         release = releases.get(application)
         previous = placements.get(application)
         if release is not None and release.selector.matches(labels):
-            if previous is None or not previous.active or previous.revision != release.revision:
+            if previous is None or not previous.active:
                 changes.append(_bundle(cluster, application, release.revision, previous))
         elif previous is not None and previous.active:
             changes.append(_removal(previous, "unselected"))

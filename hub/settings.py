@@ -29,6 +29,14 @@ class HubSettings(BaseSettings):
     relay_batch_size: int = Field(default=100, ge=1, le=10_000)
 
     reports_enabled: bool = Field(default=True, description="Consume status reports and heartbeats.")
+
+    rollouts_enabled: bool = Field(
+        default=True,
+        description="Drive rollout runs. One driver per database: off on the other replicas (like the relay).",
+    )
+    rollout_poll_interval_seconds: float = Field(
+        default=1.0, gt=0, description="Fallback look for due runs; reports and controls wake the driver at once."
+    )
     report_group_id: str = "fleetcast-hub"
 
     topic_replication_factor: int = Field(default=1, ge=1)

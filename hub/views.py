@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from hub.clusterstates import ClusterState
 from hub.fleetviews import ApplicationVersions, ImageVersions
+from hub.rollouts.views import RolloutSummary
 from hub.store import models
 from schemas.v1 import Health
 
@@ -63,6 +64,11 @@ class ApplicationOut(BaseModel):
     selector: str
     revision: int
     digest: str
+    strategy: str | None = Field(description="The rollout strategy releases go out with; None: all at once.")
+    stable_revision: int | None = Field(
+        description="The newest release rolled out to every cluster it selected: what a joining cluster gets."
+    )
+    rollout: RolloutSummary | None = Field(description="The newest rollout run, if a release ever had one.")
     created_at: datetime
     updated_at: datetime
     clusters: list[ApplicationCluster]

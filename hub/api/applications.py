@@ -9,6 +9,8 @@ from pydantic import BaseModel, Field
 
 from hub.api.deps import Deployer, ServicesDep, viewer
 from hub.api.errors import ERROR_RESPONSES
+from hub.auth.roles import Role
+from hub.services.applications import KEEP
 from hub.views import ApplicationDeleted, ApplicationList, ApplicationOut, ReleaseList
 
 router = APIRouter(
@@ -27,6 +29,11 @@ class ApplicationPut(BaseModel):
         description='Label selector: "env in (staging,prod)" or {"matchLabels": ..., "matchExpressions": ...}. '
         'Required for a new application ("" selects every cluster); omitted: keep the current one.',
     )
+    strategy: str | None = Field(
+        default=None,
+        description="The rollout strategy new releases go out with; null: every selected cluster at once; "
+        "omitted: keep the current one. Changing or removing an application's strategy needs the admin role.",
+    )
 
 
 @router.put("/{application_id}", responses={201: {"description": "A new release was made"}})
@@ -34,7 +41,12 @@ async def put(
     application_id: str, body: ApplicationPut, response: Response, services: ServicesDep, principal: Deployer
 ) -> ApplicationOut:
     application, created = await services.applications.put(
-        application_id, body.manifests, body.selector, actor=principal.name
+        application_id,
+        body.manifests,
+        body.selector,
+        actor=principal.name,
+        strategy=body.strategy if "strategy" in body.model_fields_set else KEEP,
+        may_change_strategy=principal.has_role(Role.ADMIN),
     )
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     return application

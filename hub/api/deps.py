@@ -22,6 +22,7 @@ from hub.auth.roles import Principal, Role
 from hub.auth.service import TokenService
 from hub.errors import Forbidden
 from hub.metrics import HubMetrics
+from hub.rollouts.service import RolloutService, StrategyService
 from hub.services.applications import ApplicationService
 from hub.services.clusters import ClusterService
 from hub.services.fleet import FleetService
@@ -36,6 +37,8 @@ class Services:
     reports: ReportService
     tokens: TokenService
     audit: AuditService
+    strategies: StrategyService
+    rollouts: RolloutService
     metrics: HubMetrics
 
 

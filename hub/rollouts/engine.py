@@ -450,5 +450,6 @@ def approve(
     return GateKey(run.wave, run.phase, run.gate), gate.approval.role
 
 
-def supersede(run: Run, by: int) -> Run:
-    return replace(run, state=RunState.SUPERSEDED, reason=f"superseded by run {by}", gate_opened_at=None)
+def supersede(run: Run, reason: str) -> Run:
+    """A newer release ends the run where it is; clusters keep what they have until the next run."""
+    return replace(run, state=RunState.SUPERSEDED, reason=reason, gate_opened_at=None)

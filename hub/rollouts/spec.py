@@ -34,6 +34,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -44,7 +45,17 @@ from hub.labels import key_problem
 from hub.selectors import SelectorError, parse_selector
 from schemas.v1 import content_digest, is_dns_label
 
-Duration = Annotated[timedelta, BeforeValidator(parse_duration), PlainSerializer(format_duration, return_type=str)]
+Duration = Annotated[
+    timedelta,
+    BeforeValidator(parse_duration),
+    PlainSerializer(format_duration, return_type=str),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "string", "pattern": r"^(\d+(\.\d+)?(ms|s|m|h|d))+$"}, {"type": "number", "minimum": 0}],
+            "description": "A duration: 30s, 5m, 1h30m, 2d, or a number of seconds.",
+        }
+    ),
+]
 
 _AMOUNT = re.compile(r"^(\d+)%$")
 
@@ -93,7 +104,17 @@ def _amount(value: Any) -> Any:
     raise ValueError(f'{value!r} is not a count (e.g. 2) or a percentage (e.g. "25%")')
 
 
-AmountField = Annotated[Amount, BeforeValidator(_amount), PlainSerializer(str, return_type=str)]
+AmountField = Annotated[
+    Amount,
+    BeforeValidator(_amount),
+    PlainSerializer(str, return_type=str),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": r"^\d+%$"}],
+            "description": 'A count of clusters (2) or a percentage ("25%").',
+        }
+    ),
+]
 
 
 class _Spec(BaseModel):

@@ -4,15 +4,17 @@ places it; a DELETE removes it from every cluster it was on."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from enum import Enum
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.audit.log import APPLICATION_DELETED, RELEASE_CREATED, record
-from hub.errors import Invalid, NotFound
+from hub.errors import Forbidden, Invalid, NotFound
 from hub.manifests import ManifestError, parse_manifests
 from hub.placements import Release, plan_release, plan_removals
+from hub.rollouts.service import RolloutService
 from hub.selectors import Selector, SelectorError, parse_selector
 from hub.services.context import ServiceContext, to_placement, write_changes
 from hub.store import models
@@ -54,9 +56,19 @@ def _selector(source: str | dict[str, Any] | None) -> Selector | None:
         raise Invalid(str(error)) from error
 
 
+class Keep(Enum):
+    """A field the PUT leaves as it is."""
+
+    KEEP = "keep"
+
+
+KEEP = Keep.KEEP
+
+
 class ApplicationService:
-    def __init__(self, ctx: ServiceContext) -> None:
+    def __init__(self, ctx: ServiceContext, rollouts: RolloutService) -> None:
         self.ctx = ctx
+        self.rollouts = rollouts
 
     async def put(
         self,
@@ -65,8 +77,14 @@ class ApplicationService:
         selector_source: str | dict[str, Any] | None,
         *,
         actor: str,
+        strategy: str | Keep | None = KEEP,
+        may_change_strategy: bool = False,
     ) -> tuple[ApplicationOut, bool]:
-        """The application after the PUT, and whether a new release was made (recorded as `actor`'s)."""
+        """The application after the PUT, and whether a new release was made (recorded as `actor`'s).
+
+        `strategy` names the rollout strategy new releases go out with (None: all at once). Changing or
+        removing the strategy of an application that has one needs `may_change_strategy` (the admin
+        role): the strategy holds the approval gates a deployer must not be able to step around."""
         _check_id(application_id)
         # Everything is checked before the transaction: bad input stores and publishes nothing.
         manifests = _manifests(manifests_source)
@@ -87,13 +105,41 @@ class ApplicationService:
                 assert current is not None
                 manifests = list(current.manifests)
             selector_text = str(selector) if selector is not None else app.selector if app else ""
+            current_strategy = app.strategy if live and app is not None else None
+            wanted = current_strategy if strategy is KEEP else strategy
+            if wanted is not None:
+                await self.rollouts.check_strategy(session, wanted)
+            if current_strategy is not None and wanted != current_strategy and not may_change_strategy:
+                raise Forbidden(
+                    f"application {application_id} rolls out with strategy {current_strategy}: changing or removing "
+                    "it needs the admin role (the strategy holds the approval gates)"
+                )
             digest = content_digest(manifests)
             if live and app is not None and app.digest == digest and app.selector == selector_text:
                 created = False
+                if wanted != current_strategy:
+                    await self._set_strategy(session, app, wanted, actor)
             else:
                 created = True
-                await self._release(session, application_id, app, manifests, digest, selector_text, actor)
+                await self._release(session, application_id, app, manifests, digest, selector_text, wanted, actor)
         return await self.get(application_id), created
+
+    async def _set_strategy(
+        self, session: AsyncSession, app: models.Application, strategy: str | None, actor: str
+    ) -> None:
+        """Only how later releases go out changes; a run in progress keeps the strategy it started with."""
+        now = self.ctx.clock()
+        previous, app.strategy, app.updated_at = app.strategy, strategy, now
+        await record(
+            session,
+            time=now,
+            actor=actor,
+            action="application.strategy-changed",
+            application=app.id,
+            strategy=strategy,
+            revision=app.revision,
+            details={"previous": previous, "strategy": strategy},
+        )
 
     async def _release(
         self,
@@ -103,6 +149,7 @@ class ApplicationService:
         manifests: list[dict[str, Any]],
         digest: str,
         selector_text: str,
+        strategy: str | None,
         actor: str,
     ) -> None:
         now = self.ctx.clock()
@@ -116,6 +163,7 @@ class ApplicationService:
         app.revision += 1
         app.digest = digest
         app.selector = selector_text
+        app.strategy = strategy
         app.updated_at = now
         session.add(
             models.Release(
@@ -136,8 +184,16 @@ class ApplicationService:
             application=application_id,
             revision=app.revision,
             digest=digest,
-            details={"selector": selector_text},
+            details={"selector": selector_text, "strategy": strategy},
         )
+        if strategy is not None:
+            # Out in waves: the run dispatches each cluster's bundle when its wave reaches it.
+            await self.rollouts.start(session, app, actor=actor)
+            return
+        await self.rollouts.supersede_active(
+            session, application_id, reason=f"superseded by revision {app.revision}, sent to every cluster at once"
+        )
+        app.stable_revision = app.revision
         clusters = {c.id: c.labels for c in await session.scalars(select(models.Cluster))}
         rows = await session.scalars(select(models.Placement).where(models.Placement.application_id == application_id))
         placements = {r.cluster_id: to_placement(r) for r in rows}
@@ -153,6 +209,7 @@ class ApplicationService:
             rows = await session.scalars(
                 select(models.Placement).where(models.Placement.application_id == application_id)
             )
+            await self.rollouts.end_for_deletion(session, application_id, actor)
             changes = plan_removals({r.cluster_id: to_placement(r) for r in rows}, "deleted")
             await write_changes(self.ctx, session, changes, lambda _app: [])
             app.deleted_at = app.updated_at = self.ctx.clock()
@@ -224,6 +281,7 @@ class ApplicationService:
             (s.application_id, s.cluster_id): s
             for s in await session.scalars(select(models.Status).where(models.Status.application_id.in_(ids)))
         }
+        rollouts = await self.rollouts.latest_summaries(session, ids)
         views: list[ApplicationOut] = []
         for app in apps:
             keys = sorted({k for k in (*placements, *statuses) if k[0] == app.id}, key=lambda k: k[1])
@@ -242,6 +300,9 @@ class ApplicationService:
                     selector=app.selector,
                     revision=app.revision,
                     digest=app.digest,
+                    strategy=app.strategy,
+                    stable_revision=app.stable_revision,
+                    rollout=rollouts.get(app.id),
                     created_at=app.created_at,
                     updated_at=app.updated_at,
                     clusters=clusters,

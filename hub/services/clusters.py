@@ -14,6 +14,7 @@ from hub.clusterstates import cluster_state
 from hub.errors import Conflict, Invalid, NotFound
 from hub.labels import LabelError, validate_labels
 from hub.placements import Change, plan_cluster_labels, plan_removals
+from hub.rollouts.store import wake_cluster
 from hub.selectors import SelectorError, parse_selector
 from hub.services.context import ServiceContext, to_placement, write_changes
 from hub.services.releases import live_releases, release_manifests
@@ -95,6 +96,8 @@ class ClusterService:
         needed = [releases[c.application] for c in changes if c.kind == "bundle"]
         manifests = await release_manifests(session, needed)
         await write_changes(self.ctx, session, changes, manifests.__getitem__)
+        # A run with this cluster in its plan judges its membership again (left the selector: skipped).
+        await wake_cluster(session, cluster_id, self.ctx.clock())
         return changes
 
     async def set_labels(self, cluster_id: str, labels: dict[str, str], *, actor: str) -> ClusterOut:
@@ -129,6 +132,7 @@ class ClusterService:
             # Placements stay (with their generations); reports and the cluster itself go.
             await session.execute(delete(models.Status).where(models.Status.cluster_id == cluster_id))
             await session.delete(cluster)
+            await wake_cluster(session, cluster_id, self.ctx.clock())
             await record(
                 session,
                 time=self.ctx.clock(),

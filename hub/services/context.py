@@ -34,6 +34,8 @@ class ServiceContext:
     # Set after every commit that wrote outbox records: the relay publishes at once instead of at its
     # next poll. In-process only; another replica's relay finds the records by polling.
     outbox_signal: asyncio.Event = field(default_factory=asyncio.Event)
+    # Set when a run became due (a report, a control action): the rollout driver looks at once.
+    rollout_signal: asyncio.Event = field(default_factory=asyncio.Event)
     # Generation bumps read then write; one writer at a time in this process, and the `locks` row
     # (FOR UPDATE) serializes writers across replicas on PostgreSQL.
     write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -51,8 +53,10 @@ class ServiceContext:
                     select(models.Lock).where(models.Lock.name == models.PLACEMENTS_LOCK).with_for_update()
                 )
                 yield session
-            # Committed: wake the relay. (An exception skips this, and the rollback left no records.)
+            # Committed: wake the relay, and the rollout driver (a change may have made a run due).
+            # (An exception skips this, and the rollback left nothing.)
             self.outbox_signal.set()
+            self.rollout_signal.set()
 
 
 def to_placement(row: models.Placement) -> Placement:

@@ -14,10 +14,16 @@ from hub.store import models
 
 
 async def live_releases(session: AsyncSession) -> dict[str, Release]:
-    """Every application not deleted, at its current revision, with its selector parsed."""
+    """Every application not deleted, at the release a cluster that joins it gets: its stable one (the
+    newest rolled out to every cluster; with a strategy, the newest run that succeeded), with its current
+    selector parsed. An application whose first rollout has not finished yet has none to give."""
     rows = await session.scalars(select(models.Application).where(models.Application.deleted_at.is_(None)))
     # Stored selectors are normalized strings the hub wrote itself, so they parse.
-    return {a.id: Release(a.id, a.revision, parse_selector(a.selector)) for a in rows}
+    return {
+        a.id: Release(a.id, a.stable_revision, parse_selector(a.selector))
+        for a in rows
+        if a.stable_revision is not None
+    }
 
 
 async def release_manifests(session: AsyncSession, releases: Iterable[Release]) -> dict[str, list[dict[str, Any]]]:

@@ -99,6 +99,7 @@ class Status(Base):
     """The newest status report per (cluster, application)."""
 
     __tablename__ = "statuses"
+    __table_args__ = (Index("ix_statuses_application", "application_id"),)
 
     cluster_id: Mapped[str] = mapped_column(String(63), ForeignKey("clusters.id", ondelete="CASCADE"), primary_key=True)
     application_id: Mapped[str] = mapped_column(String(63), primary_key=True)

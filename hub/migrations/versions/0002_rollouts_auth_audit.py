@@ -50,6 +50,8 @@ def upgrade() -> None:
     op.execute("UPDATE applications SET stable_revision = revision")
     op.add_column("statuses", sa.Column("health_since", WHEN, nullable=True))
     op.add_column("statuses", sa.Column("last_healthy_revision", sa.Integer(), nullable=True))
+    # A rollout reads every status of one application at once.
+    op.create_index("ix_statuses_application", "statuses", ["application_id"])
     op.execute("UPDATE statuses SET health_since = received_at")
     op.execute(
         "UPDATE statuses SET last_healthy_revision = observed_revision "
@@ -198,6 +200,7 @@ def downgrade() -> None:
         op.drop_table(table)
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP FUNCTION IF EXISTS fleetcast_audit_append_only()")
+    op.drop_index("ix_statuses_application", "statuses")
     for table, column in (
         ("statuses", "last_healthy_revision"),
         ("statuses", "health_since"),

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from deploy.local.postgres import PostgresServer
 from hub.app import create_app
-from hub.services.context import ServiceContext
+from hub.services.context import ServiceContext, utc_now
 from hub.settings import HubSettings
 from hub.store import models
 from schemas.v1 import BundleEvent, RemovalEvent, decode_desired
@@ -152,10 +152,11 @@ def hub_settings(local_fleet: RunningFleet, database_url: str) -> Callable[..., 
 @pytest.fixture
 def running_hub(hub_settings: Callable[..., HubSettings]) -> Callable[..., Any]:
     @asynccontextmanager
-    async def start(**overrides: Any) -> AsyncIterator[RunningHub]:
+    async def start(clock: Callable[[], datetime] = utc_now, **overrides: Any) -> AsyncIterator[RunningHub]:
+        """A hub on the test's database; `clock` is the hub's notion of now (tests that soak drive it)."""
         settings = hub_settings(**overrides)
         registry = CollectorRegistry()
-        app = create_app(settings, registry=registry)
+        app = create_app(settings, registry=registry, clock=clock)
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://hub", timeout=30) as client:

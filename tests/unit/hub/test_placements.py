@@ -60,6 +60,17 @@ def test_a_relabelled_cluster_gains_and_loses_applications() -> None:
     ]
 
 
+def test_a_relabelled_cluster_keeps_the_revision_it_runs() -> None:
+    """Mid-rollout a cluster may run a newer (or older) revision than the stable one: a label change that
+    keeps it selected changes nothing; only one that drops it does."""
+    releases = {"web": Release("web", 5, parse_selector("env in (prod,canary)"))}
+    placements = {"web": Placement("c1", "web", 7, True, 6)}
+    assert plan_cluster_labels("c1", {"env": "canary"}, releases, placements) == []
+    assert plan_cluster_labels("c1", {"env": "dev"}, releases, placements) == [
+        Change("c1", "web", 8, 6, "removal", "unselected")
+    ]
+
+
 def test_a_new_cluster_receives_what_selects_it() -> None:
     releases = {"web": Release("web", 5, parse_selector("env=staging"))}
     assert plan_cluster_labels("c9", {"env": "staging"}, releases, {}) == [Change("c9", "web", 1, 5, "bundle")]

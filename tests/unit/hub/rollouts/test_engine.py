@@ -272,7 +272,7 @@ def test_a_paused_run_moves_nothing_and_a_finished_one_takes_no_controls() -> No
         engine.resume(aborted, driver.targets, at(3))
     with pytest.raises(engine.ControlError, match="nothing is waiting for approval"):
         engine.approve(aborted, spec, lambda role: True)
-    assert engine.supersede(driver.run, 2).state is RunState.SUPERSEDED
+    assert engine.supersede(driver.run, "superseded by run 2").state is RunState.SUPERSEDED
 
 
 def test_clusters_that_leave_the_run_are_skipped_with_the_reason() -> None:

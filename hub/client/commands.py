@@ -2,14 +2,14 @@
 
 fleetcast clusters [--selector 'env=prod']
 fleetcast cluster register ID [--label env=prod ...] | label ID env=prod tier- | deregister ID | show ID
-fleetcast apply APP -f manifests.yaml --selector 'env in (staging,prod)'
+fleetcast apply APP -f manifests.yaml --selector 'env in (staging,prod)' [--strategy NAME | --no-strategy]
 fleetcast status APP
 fleetcast versions [--app APP] [--selector S]      revision and health per application and cluster
 fleetcast versions --image nginx [--selector S]    which clusters run which tags or digests
 fleetcast releases APP
 fleetcast delete APP
 
-Tokens, whoami and the audit log: hub/client/access.py.
+Strategies and rollouts: hub/client/rollouts.py. Tokens, whoami and the audit log: hub/client/access.py.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from typing import Any
 from hub.client.access import add_access_commands
 from hub.client.config import ConfigError, load_settings
 from hub.client.http import JSON, HubClient, HubError
+from hub.client.rollouts import add_rollout_commands
 from hub.client.tables import or_dash, render_table
 
 Handler = Callable[[HubClient, argparse.Namespace], tuple[Any, str]]
@@ -124,14 +125,28 @@ def _apply(client: HubClient, args: argparse.Namespace) -> tuple[Any, str]:
         manifests = sys.stdin.read() if args.file == "-" else path.read_text()
     except OSError as error:
         raise HubError(f"cannot read {args.file}: {error.strerror}") from error
-    created, app = client.apply_application(args.app, manifests, args.selector)
+    created, app = client.apply_application(
+        args.app, manifests, args.selector, args.strategy, no_strategy=args.no_strategy
+    )
     what = "new release" if created else "unchanged, nothing published"
-    return app, f"{app['id']}: revision {app.get('revision')} ({what}), selector {app.get('selector')}"
+    text = f"{app['id']}: revision {app.get('revision')} ({what}), selector {app.get('selector')}"
+    rollout = app.get("rollout")
+    if created and app.get("strategy") and rollout and rollout.get("revision") == app.get("revision"):
+        text += (
+            f"\nrolling out with strategy {app['strategy']}: run {rollout['id']} is {rollout['state']}; "
+            f"follow it with: fleetcast rollout status {app['id']} --watch"
+        )
+    return app, text
 
 
 def _status(client: HubClient, args: argparse.Namespace) -> tuple[Any, str]:
     app = client.get_application(args.app)
     head = f"{app['id']}: revision {app.get('revision')}, selector {app.get('selector')}"
+    if app.get("strategy"):
+        head += f", strategy {app['strategy']} (stable revision {or_dash(app.get('stable_revision'))})"
+    rollout = app.get("rollout")
+    if rollout:
+        head += f"\nrollout: run {rollout['id']} of revision {rollout['revision']} is {rollout['state']}"
     rows = [[c["cluster"], *_deployment_cells(c)] for c in app.get("clusters") or []]
     table = render_table(["CLUSTER", *_DEPLOYMENT_COLUMNS], rows)
     return app, f"{head}\n{table}"
@@ -212,6 +227,9 @@ def add_commands(commands: Any) -> None:
     p.add_argument("app")
     p.add_argument("-f", "--file", required=True, help="YAML or JSON manifests, multi-document; - for stdin")
     p.add_argument("--selector", "-l", required=True, help="which clusters, e.g. 'env in (staging,prod)'")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--strategy", help="roll releases out in waves with this strategy (fleetcast strategy list)")
+    which.add_argument("--no-strategy", action="store_true", help="send releases to every cluster at once")
 
     p = command("status", _status, "an application's revision and health per cluster")
     p.add_argument("app")
@@ -227,6 +245,7 @@ def add_commands(commands: Any) -> None:
     p = command("delete", _delete, "delete an application; it is uninstalled from every cluster")
     p.add_argument("app")
 
+    add_rollout_commands(commands, add_command)
     add_access_commands(commands, add_command)
 
 
@@ -239,7 +258,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(json.dumps(data, indent=2) if args.output == "json" else text)
-    return 0
+    # A command may set its own exit status (rollout status --watch: whether the rollout succeeded).
+    exit_code: int = getattr(args, "exit_code", 0)
+    return exit_code
 
 
 def is_user_command(args: argparse.Namespace) -> bool:

@@ -53,7 +53,7 @@ class HubClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _call(self, method: str, path: str, **kwargs: Any) -> JSON:
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
             response = self._http.request(method, f"/api/v1{path}", **kwargs)
         except httpx.HTTPError as error:
@@ -63,6 +63,10 @@ class HubClient:
             ) from error
         if response.status_code >= 400:
             raise HubError(f"{response.status_code}: {_problem(response)}", response.status_code)
+        return response
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> JSON:
+        response = self._send(method, path, **kwargs)
         body: JSON = response.json() if response.content else {}
         return body
 
@@ -88,18 +92,19 @@ class HubClient:
         return self._call("DELETE", f"/clusters/{cluster}")
 
     # applications
-    def apply_application(self, application: str, manifests: str, selector: str) -> tuple[bool, JSON]:
-        """Returns (created a new release, application)."""
-        try:
-            response = self._http.put(
-                f"/api/v1/applications/{application}", json={"manifests": manifests, "selector": selector}
-            )
-        except httpx.HTTPError as error:
-            raise HubError(f"cannot reach the hub at {self.base} ({error or type(error).__name__})") from error
-        if response.status_code >= 400:
-            raise HubError(f"{response.status_code}: {_problem(response)}", response.status_code)
-        body: JSON = response.json()
-        return response.status_code == 201, body
+    def apply_application(
+        self, application: str, manifests: str, selector: str, strategy: str | None = None, *, no_strategy: bool = False
+    ) -> tuple[bool, JSON]:
+        """Returns (created a new release, application). `strategy` sets the rollout strategy; `no_strategy`
+        removes it (every cluster at once); neither leaves it as it is."""
+        body: JSON = {"manifests": manifests, "selector": selector}
+        if no_strategy:
+            body["strategy"] = None
+        elif strategy is not None:
+            body["strategy"] = strategy
+        response = self._send("PUT", f"/applications/{application}", json=body)
+        result: JSON = response.json()
+        return response.status_code == 201, result
 
     def list_applications(self) -> list[JSON]:
         items: list[JSON] = self._call("GET", "/applications")["items"]
@@ -143,3 +148,43 @@ class HubClient:
     def audit(self, **filters: str | None) -> JSON:
         """A page of the audit log, newest first: {"items": [...], "next_before": id or None}."""
         return self._call("GET", "/audit", params=self._params(**filters))
+
+    # rollout strategies
+    def put_strategy(self, name: str, spec: JSON) -> tuple[bool, JSON]:
+        """Returns (made a new version, strategy)."""
+        response = self._send("PUT", f"/strategies/{name}", json=spec)
+        result: JSON = response.json()
+        return response.status_code == 201, result
+
+    def list_strategies(self) -> list[JSON]:
+        items: list[JSON] = self._call("GET", "/strategies")["items"]
+        return items
+
+    def get_strategy(self, name: str) -> JSON:
+        return self._call("GET", f"/strategies/{name}")
+
+    def strategy_versions(self, name: str) -> list[JSON]:
+        items: list[JSON] = self._call("GET", f"/strategies/{name}/versions")["items"]
+        return items
+
+    def delete_strategy(self, name: str) -> JSON:
+        return self._call("DELETE", f"/strategies/{name}")
+
+    # rollouts
+    def rollout(self, application: str, run: int | None = None) -> JSON:
+        params = {"run": str(run)} if run is not None else {}
+        return self._call("GET", f"/applications/{application}/rollout", params=params)
+
+    def rollout_history(self, application: str) -> list[JSON]:
+        items: list[JSON] = self._call("GET", f"/applications/{application}/rollouts")["items"]
+        return items
+
+    def rollouts(self, active: bool | None = None) -> list[JSON]:
+        params = {"active": str(active).lower()} if active is not None else {}
+        items: list[JSON] = self._call("GET", "/rollouts", params=params)["items"]
+        return items
+
+    def rollout_action(self, application: str, action: str, **body: str | int | None) -> JSON:
+        """approve | pause | resume | abort | rollback, with comment, revision and (approve) wave."""
+        payload = {key: value for key, value in body.items() if value is not None}
+        return self._call("POST", f"/applications/{application}/rollout/{action}", json=payload)

@@ -182,12 +182,17 @@ def scheduler_args(binary: Path, files: ClusterFiles) -> list[str]:
     ]
 
 
+# Stages of our own on top of kwok's defaults: pods that never become Ready, for real failures.
+KWOK_FAULT_STAGES = Path(__file__).parent / "kwok" / "fault-stages.yaml"
+
+
 def kwok_args(binary: Path, stages: Path, files: ClusterFiles) -> list[str]:
     key, value = NODE_ANNOTATION
     return [
         str(binary),
         f"--kubeconfig={files.component_kubeconfig(KWOK)}",
         f"--config={stages}",
+        f"--config={KWOK_FAULT_STAGES}",
         # Nodes renew a Lease (as kubelets do) instead of rewriting their status every few seconds.
         "--node-lease-duration-seconds=40",
         "--manage-all-nodes=false",

@@ -59,10 +59,14 @@ def test_controllers_run_as_their_own_service_accounts() -> None:
 
 def test_kwok_manages_only_annotated_nodes_with_stages() -> None:
     files = kube.ClusterFiles("c", Path("/s"))
-    f = flags(kube.kwok_args(Path("/bin/kwok"), Path("/bin/stages.yaml"), files))
+    argv = kube.kwok_args(Path("/bin/kwok"), Path("/bin/stages.yaml"), files)
+    f = flags(argv)
     assert f["manage-all-nodes"] == "false"
     assert f["manage-nodes-with-annotation-selector"] == "kwok.x-k8s.io/node=fake"
-    assert f["config"] == "/bin/stages.yaml"
+    # kwok's own stages, then ours (a file shipped with the package)
+    configs = [a.removeprefix("--config=") for a in argv if a.startswith("--config=")]
+    assert configs == ["/bin/stages.yaml", str(kube.KWOK_FAULT_STAGES)]
+    assert kube.KWOK_FAULT_STAGES.is_file()
 
 
 def test_fake_node_carries_the_annotation_kwok_selects() -> None:

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from deploy.local import control
 from deploy.local.errors import ComponentError
-from deploy.local.fleet import ComponentStatus, LocalFleet
+from deploy.local.fleet import ComponentStatus, LocalFleet, cluster_names
 from deploy.local.settings import DevSettings
 from hub.client import commands as user_commands
 from hub.client.config import ClientSettings, config_path
@@ -72,7 +72,13 @@ def _settings(args: argparse.Namespace) -> DevSettings:
         overrides["clusters"] = args.clusters
     if args.state_dir is not None:
         overrides["state_dir"] = args.state_dir
-    return DevSettings(**overrides)
+    settings = DevSettings(**overrides)
+    if getattr(args, "label", None):
+        existing = LocalFleet(settings, _say).load()
+        known = [c.name for c in existing.clusters] if existing else []
+        names = {*cluster_names(settings.clusters), *known}
+        settings.labels = {**settings.labels, **control.cluster_labels(args.label, sorted(names))}
+    return settings
 
 
 def _cli_access(hub_url: str, token: str) -> str:
@@ -88,7 +94,12 @@ def _cli_access(hub_url: str, token: str) -> str:
 
 
 def _dev(args: argparse.Namespace) -> int:
-    fleet = LocalFleet(_settings(args), _say)
+    try:
+        settings = _settings(args)
+    except ValueError as error:
+        _say(f"error: {error}")
+        return 2
+    fleet = LocalFleet(settings, _say)
     if args.dev_command == "up":
         try:
             ready = _run_cancellable(fleet.up())
@@ -173,6 +184,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     up = dev_commands.add_parser("up", help="start Kafka and N clusters (building them on first run)")
     up.add_argument("--clusters", type=int, help="number of clusters (default 2)")
+    up.add_argument(
+        "--label",
+        action="append",
+        default=[],
+        metavar="CLUSTER:KEY=VALUE",
+        help="set a cluster's label (repeatable), e.g. --label cluster-2:env=canary; "
+        "defaults: cluster-1 env=staging, the others env=prod",
+    )
     up.add_argument("--state-dir", type=Path, help=state_help)
 
     status = dev_commands.add_parser("status", help="show what runs where")

@@ -7,6 +7,7 @@ or years, whose length varies.
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import timedelta
 
@@ -39,9 +40,11 @@ def parse_duration(value: str | float | int | timedelta) -> timedelta:
     return timedelta(seconds=seconds)
 
 
-def format_duration(value: timedelta) -> str:
-    """`1h30m`, `45s`, `0s`; fractions of a second as milliseconds."""
-    milliseconds = round(value.total_seconds() * 1000)
+def format_duration(value: timedelta, *, whole_seconds: bool = False) -> str:
+    """`1h30m`, `45s`, `0s`; fractions of a second as milliseconds, or rounded up to whole seconds
+    (for what people read: "12s of soak left", never "11s873ms")."""
+    seconds = value.total_seconds()
+    milliseconds = math.ceil(seconds) * 1000 if whole_seconds else round(seconds * 1000)
     if milliseconds == 0:
         return "0s"
     parts: list[str] = []

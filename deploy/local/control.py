@@ -32,6 +32,21 @@ def default_labels(cluster: str, index: int) -> dict[str, str]:
     return {"env": "staging" if index == 0 else "prod", "fleetcast.io/cluster": cluster}
 
 
+def cluster_labels(values: list[str], clusters: list[str]) -> dict[str, dict[str, str]]:
+    """`CLUSTER:KEY=VALUE` arguments as labels per cluster; an unknown cluster or a bad pair is an error
+    that says what is expected."""
+    result: dict[str, dict[str, str]] = {}
+    for value in values:
+        cluster, colon, pair = value.partition(":")
+        key, equals, label = pair.partition("=")
+        if not colon or not equals or not cluster or not key:
+            raise ValueError(f"--label {value!r}: expected CLUSTER:KEY=VALUE, e.g. cluster-2:env=canary")
+        if cluster not in clusters:
+            raise ValueError(f"--label {value!r}: no cluster {cluster} in this fleet ({', '.join(clusters)})")
+        result.setdefault(cluster, {})[key] = label
+    return result
+
+
 def hub_url(port: int) -> str:
     return f"http://127.0.0.1:{port}"
 
@@ -120,6 +135,20 @@ async def register_cluster(url: str, token: str, cluster: str, labels: dict[str,
     if response.status_code >= 400:
         raise ComponentError(HUB, f"registering {cluster} failed: {response.status_code} {response.text}")
     return True
+
+
+async def label_cluster(url: str, token: str, cluster: str, labels: dict[str, str]) -> dict[str, str]:
+    """Set `labels` on a registered cluster, keeping the others it has; the labels it ends up with."""
+    async with httpx.AsyncClient(base_url=url, timeout=10.0, headers={"Authorization": f"Bearer {token}"}) as http:
+        current = await http.get(f"/api/v1/clusters/{cluster}")
+        if current.status_code >= 400:
+            raise ComponentError(HUB, f"reading {cluster} failed: {current.status_code} {current.text}")
+        wanted = {**current.json()["labels"], **labels}
+        response = await http.put(f"/api/v1/clusters/{cluster}/labels", json={"labels": wanted})
+    if response.status_code >= 400:
+        raise ComponentError(HUB, f"labelling {cluster} failed: {response.status_code} {response.text}")
+    result: dict[str, str] = response.json()["labels"]
+    return result
 
 
 async def grant_spoke_access(files: ClusterFiles) -> None:

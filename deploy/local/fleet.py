@@ -131,6 +131,8 @@ class LocalFleet:
         for index, cluster in enumerate(state.clusters):
             if not cluster.labels:
                 cluster.labels = control.default_labels(cluster.name, index)
+            # Labels asked for on the command line win over the defaults (and, at the hub, over what it has).
+            cluster.labels = {**cluster.labels, **self.settings.labels.get(cluster.name, {})}
             if not cluster.spoke_metrics_port:
                 cluster.spoke_metrics_port = processes.free_port()
         if self.settings.run_fleetcast and not state.hub_port:
@@ -270,6 +272,9 @@ class LocalFleet:
             if await control.register_cluster(url, token, cluster.name, cluster.labels):
                 labels = ",".join(f"{k}={v}" for k, v in cluster.labels.items())
                 self.say(f"hub: registered {cluster.name} ({labels})")
+            elif cluster.name in self.settings.labels:
+                labelled = await control.label_cluster(url, token, cluster.name, self.settings.labels[cluster.name])
+                self.say(f"hub: {cluster.name} labels now {','.join(f'{k}={v}' for k, v in labelled.items())}")
             files = self.cluster_files(cluster.name)
             await control.grant_spoke_access(files)
             component = control.spoke_component(cluster.name)

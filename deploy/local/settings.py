@@ -36,6 +36,9 @@ class DevSettings(BaseSettings):
     state_dir: Path = Field(default_factory=lambda: _xdg("XDG_STATE_HOME", ".local/state") / "fleetcast" / "dev")
 
     clusters: int = Field(default=2, ge=1, le=50)
+    # Labels to set on clusters, over the defaults (the first cluster env=staging, the others env=prod):
+    # `fleetcast dev up --label cluster-2:env=canary`, or FLEETCAST_DEV_LABELS='{"cluster-2": {"env": "canary"}}'.
+    labels: dict[str, dict[str, str]] = Field(default_factory=dict)
     # 0 picks a free port on first start; the port is then kept in the state so kubeconfigs stay valid.
     kafka_port: int = Field(default=0, ge=0, le=65535)
     kafka_heap: str = "512m"

@@ -181,6 +181,18 @@ def progress_line(run: JSON, now: datetime) -> str:
     return f"{now:%H:%M:%S} run {run['id']} {run['state']}: {what}"
 
 
+def progress_key(run: JSON) -> tuple[Any, ...]:
+    """What `--watch` reports a change of: states and counts, not the wording (which counts down)."""
+    return (
+        run["id"],
+        run["state"],
+        run.get("wave"),
+        tuple((w["name"], w["state"], tuple(sorted((w.get("clusters") or {}).items()))) for w in run["waves"]),
+        tuple(g["state"] for w in run["waves"] for g in w.get("gates") or []),
+        tuple((c["cluster"], c["state"], c.get("progress"), c.get("restore")) for c in run["clusters"]),
+    )
+
+
 def _rollout_status(client: HubClient, args: argparse.Namespace) -> tuple[Any, str]:
     run = client.rollout(args.app, args.run)
     if not args.watch:
@@ -198,12 +210,13 @@ def watch(client: HubClient, app: str, run: JSON, interval: float, show: bool) -
     if show:
         say(rollout_text(run))
         say("")
-    last_line, last_said = "", 0.0
+    last_key: tuple[Any, ...] = ()
+    last_said = 0.0
     while True:
-        line = progress_line(run, datetime.now(UTC))
-        if line[9:] != last_line or time.monotonic() - last_said >= 30:
-            say(line)
-            last_line, last_said = line[9:], time.monotonic()
+        key = progress_key(run)
+        if key != last_key or time.monotonic() - last_said >= 30:
+            say(progress_line(run, datetime.now(UTC)))
+            last_key, last_said = key, time.monotonic()
         if run["state"] in FINISHED:
             if run["state"] == "superseded" and run.get("superseded_by"):
                 say(f"run {run['id']} was superseded by run {run['superseded_by']}: following that one")

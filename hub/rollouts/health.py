@@ -39,7 +39,7 @@ class Judgement:
 
 
 def _ago(now: datetime, then: datetime | None) -> str:
-    return "never" if then is None else f"{format_duration(timedelta(seconds=round((now - then).total_seconds())))} ago"
+    return "never" if then is None else f"{format_duration(now - then, whole_seconds=True)} ago"
 
 
 def membership(target: Target, obs: Observation) -> str | None:
@@ -105,8 +105,12 @@ def judge(
         assert since is not None
         start = max(since, obs.reachable_since or since, dispatched_at)
         if now - start >= min_healthy:
-            return Judgement("passed", f"healthy for {format_duration(now - start)}", healthy_since=start)
-        left = format_duration(start + min_healthy - now)
+            return Judgement(
+                "passed",
+                f"healthy for {format_duration(timedelta(seconds=int((now - start).total_seconds())))}",
+                healthy_since=start,
+            )
+        left = format_duration(start + min_healthy - now, whole_seconds=True)
         return Judgement("healthy", f"healthy, {left} of soak left", healthy_since=start, wake_at=start + min_healthy)
     due = dispatched_at + deadline
     if now >= due:

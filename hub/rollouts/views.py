@@ -248,11 +248,11 @@ def waiting_for(run: Run, spec: StrategySpec, clusters: Sequence[RolloutCluster]
             where = f"{run.phase} wave {wave.name}"
             opened = run.gate_opened_at
             if gate.approval is not None:
-                since = f" (requested {format_duration(now - opened)} ago)" if opened else ""
+                since = f" (requested {format_duration(now - opened, whole_seconds=True)} ago)" if opened else ""
                 return f"approval by role {gate.approval.role} {where}{since}"
             if gate.wait is not None and opened is not None:
                 left = max(opened + gate.wait - now, timedelta(0))
-                return f"a timed wait {where}: {format_duration(left)} left"
+                return f"a timed wait {where}: {format_duration(left, whole_seconds=True)} left"
         return f"wave {wave.name}"
     in_wave = [c for c in clusters if c.wave == wave.name]
     counts = Counter(c.progress or c.state for c in in_wave)

@@ -2,7 +2,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from deploy.local import state
+from deploy.local.control import cluster_labels
 from deploy.local.fleet import cluster_names, start_order, stop_order
 from deploy.local.processes import ProcessRecord
 
@@ -60,3 +63,27 @@ def test_state_round_trips_through_its_file(tmp_path: Path) -> None:
 
 def test_missing_state_file_means_no_fleet(tmp_path: Path) -> None:
     assert state.load(tmp_path / "absent.json") is None
+
+
+def test_cluster_labels_from_the_command_line() -> None:
+    assert cluster_labels(["cluster-2:env=canary", "cluster-2:zone=a", "cluster-3:env="], NAMES) == {
+        "cluster-2": {"env": "canary", "zone": "a"},
+        "cluster-3": {"env": ""},
+    }
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("cluster-2", "expected CLUSTER:KEY=VALUE"),
+        ("cluster-2:env", "expected CLUSTER:KEY=VALUE"),
+        (":env=a", "expected CLUSTER:KEY=VALUE"),
+        ("cluster-9:env=a", r"no cluster cluster-9 in this fleet \(cluster-1, cluster-2, cluster-3\)"),
+    ],
+)
+def test_a_bad_label_argument_says_what_is_expected(value: str, problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        cluster_labels([value], NAMES)
+
+
+NAMES = ["cluster-1", "cluster-2", "cluster-3"]

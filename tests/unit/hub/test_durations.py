@@ -46,3 +46,9 @@ def test_negative_numbers_are_refused() -> None:
 def test_printed_back_in_the_same_form(seconds: float, text: str) -> None:
     assert format_duration(timedelta(seconds=seconds)) == text
     assert parse_duration(text) == timedelta(seconds=seconds)
+
+
+def test_what_people_read_is_rounded_up_to_whole_seconds() -> None:
+    assert format_duration(timedelta(seconds=11.2), whole_seconds=True) == "12s"
+    assert format_duration(timedelta(seconds=59.001), whole_seconds=True) == "1m"
+    assert format_duration(timedelta(0), whole_seconds=True) == "0s"

@@ -110,3 +110,13 @@ def reachable_since(
     if previous_seen is None or previous_since is None or seen - previous_seen > unreachable_after:
         return seen
     return previous_since
+
+
+def became_reachable(
+    previous_seen: datetime | None, seen: datetime, now: datetime, unreachable_after: timedelta
+) -> bool:
+    """Whether this heartbeat turns the cluster from unreachable (or never seen) to reachable as of `now`.
+    Judged on the hub's clock: a hub that was down itself catches up on heartbeats sent meanwhile and
+    only the one that makes the cluster fresh again counts."""
+    was = previous_seen is not None and now - previous_seen <= unreachable_after
+    return not was and now - seen <= unreachable_after

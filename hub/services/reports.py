@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from hub.ingest import (
     as_utc,
+    became_reachable,
     health_since,
     heartbeat_facts,
     last_healthy_revision,
@@ -92,8 +93,9 @@ class ReportService:
             seen = seen_at(sent, now)
             unreachable_after = timedelta(seconds=self.ctx.settings.unreachable_after_seconds)
             since = reachable_since(cluster.last_seen, cluster.reachable_since, seen, unreachable_after)
-            # Heartbeats resumed after a silence: runs waiting on this cluster look again.
-            resumed = since != cluster.reachable_since and cluster.reachable_since is not None
+            # Reachable again as the hub sees it, after a silence of the cluster's or of the hub's own
+            # (a restarted hub catching up): runs that found it unreachable look again.
+            resumed = became_reachable(cluster.last_seen, seen, now, unreachable_after)
             cluster.reachable_since = since
             cluster.heartbeat_at = sent
             cluster.last_seen = seen

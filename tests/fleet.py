@@ -1,8 +1,9 @@
 """The real infrastructure of a test session, as a pytest plugin (registered in tests/conftest.py so that
 integration and end-to-end tests share one fleet).
 
-One real local fleet per test session: Apache Kafka and two Kubernetes clusters, started by the same
-toolkit as `fleetcast dev up` from the cached binaries, and stopped at the end.
+One real local fleet per test session: Apache Kafka and four Kubernetes clusters (enough for rollout
+waves: staging, canary and two production clusters), started by the same toolkit as `fleetcast dev up`
+from the cached binaries, and stopped at the end.
 
 Processes are tied to the test session (they die with it even on SIGKILL) and live in a temporary
 state directory, so a developer's own `fleetcast dev` fleet is never touched. If anything cannot
@@ -21,6 +22,9 @@ import pytest
 
 from deploy.local.fleet import LocalFleet
 from deploy.local.settings import DevSettings
+
+
+CLUSTERS = 4
 
 
 @dataclass(frozen=True)
@@ -50,7 +54,7 @@ def _progress(config: pytest.Config) -> Callable[[str], None]:
 
 @pytest.fixture(scope="session")
 def local_fleet(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningFleet]:
-    settings = DevSettings(state_dir=tmp_path_factory.mktemp("fleet"), clusters=2, run_fleetcast=False)
+    settings = DevSettings(state_dir=tmp_path_factory.mktemp("fleet"), clusters=CLUSTERS, run_fleetcast=False)
     fleet = LocalFleet(settings, _progress(request.config), tie_to_parent=True)
     try:
         state = asyncio.run(fleet.up())

@@ -9,8 +9,12 @@ from typing import Any
 import yaml
 
 
-def web_app(namespace: str, image: str, *, with_config: bool = True, extra_configmaps: int = 0) -> list[dict[str, Any]]:
+def web_app(
+    namespace: str, image: str, *, with_config: bool = True, extra_configmaps: int = 0, broken: bool = False
+) -> list[dict[str, Any]]:
+    """`broken`: its pods never become Ready (the local fleet's kwok fault stage), as with a bad probe."""
     labels = {"app": "web"}
+    pod_labels = {**labels, "fleetcast.io/fault": "not-ready"} if broken else labels
     objects: list[dict[str, Any]] = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}]
     if with_config:
         objects.append(
@@ -39,7 +43,7 @@ def web_app(namespace: str, image: str, *, with_config: bool = True, extra_confi
                 "replicas": 2,
                 "selector": {"matchLabels": labels},
                 "template": {
-                    "metadata": {"labels": labels},
+                    "metadata": {"labels": pod_labels},
                     "spec": {"containers": [{"name": "web", "image": image, "ports": [{"containerPort": 80}]}]},
                 },
             },

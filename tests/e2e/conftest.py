@@ -35,7 +35,13 @@ T = TypeVar("T")
 
 HEARTBEAT_SECONDS = 1.0
 UNREACHABLE_AFTER_SECONDS = 6.0
-LABELS = {"cluster-1": {"env": "staging"}, "cluster-2": {"env": "prod"}}
+# `env` selects the two clusters most tests deploy to; `ring` shapes the four for rollout waves.
+LABELS = {
+    "cluster-1": {"env": "staging", "ring": "staging"},
+    "cluster-2": {"env": "prod", "ring": "prod"},
+    "cluster-3": {"ring": "canary"},
+    "cluster-4": {"ring": "prod"},
+}
 
 
 @dataclass
@@ -125,14 +131,16 @@ class Fleetcast:
 
     # --- talking to it ---------------------------------------------------------------------------
 
-    def cli(self, *args: str, stdin: str | None = None, token: str | None = None) -> subprocess.CompletedProcess[str]:
+    def cli(
+        self, *args: str, stdin: str | None = None, token: str | None = None, timeout: float = 60
+    ) -> subprocess.CompletedProcess[str]:
         """`fleetcast ARGS` as the admin, or with `token` (an empty one: without a token)."""
         return subprocess.run(
             [sys.executable, "-m", "deploy.cli", *args],
             input=stdin,
             capture_output=True,
             text=True,
-            timeout=60,
+            timeout=timeout,
             env={
                 **os.environ,
                 "FLEETCAST_HUB_URL": self.hub_url,

@@ -39,7 +39,7 @@ async def test_applied_deployment_becomes_available(local_fleet: RunningFleet, i
 
 
 async def test_clusters_are_isolated(local_fleet: RunningFleet) -> None:
-    first, second = local_fleet.clusters
+    first, second = local_fleet.clusters[:2]
     name = f"only-in-{first.name}-{uuid.uuid4().hex[:6]}"
     async with dynamic(first.kubeconfig) as client:
         await apply(
@@ -62,7 +62,7 @@ async def test_clusters_are_isolated(local_fleet: RunningFleet) -> None:
 
 async def test_credentials_of_one_cluster_are_refused_by_another(local_fleet: RunningFleet) -> None:
     """Each cluster has its own CA: a client certificate of cluster-1 does not authenticate to cluster-2."""
-    first, second = local_fleet.clusters
+    first, second = local_fleet.clusters[:2]
     configuration = k8s.Configuration()
     await k8s_config.load_kube_config(config_file=str(first.kubeconfig), client_configuration=configuration)
     configuration.host = second.server

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -57,6 +57,16 @@ async def wait_desired(
     events = await eventually(enough, timeout, f"{count} desired event(s) for {cluster}")
     assert len(events) == count, f"expected {count} desired events for {cluster}, got {events}"
     return events
+
+
+class ManualClock:
+    """The hub's now, moved by the test: soaks, deadlines and staleness pass when the test says so."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC).replace(microsecond=0)
+
+    def __call__(self) -> datetime:
+        return self.now
 
 
 def bearer(token: str) -> dict[str, str]:

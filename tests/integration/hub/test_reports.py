@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
@@ -20,7 +20,7 @@ from schemas.v1 import (
 )
 from schemas.v1.topics import DLQ_TOPIC, HEARTBEAT_TOPIC, STATUS_TOPIC, heartbeat_key, status_key
 from tests.integration.conftest import RunningFleet
-from tests.integration.hub.conftest import RunningHub, read_topic, unique, wait_desired
+from tests.integration.hub.conftest import ManualClock, RunningHub, read_topic, unique, wait_desired
 from tests.waiting import eventually_async as eventually
 
 DEPLOYMENT = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "shop"}}
@@ -165,18 +165,24 @@ async def test_reports_show_health_revisions_images_and_state(local_fleet: Runni
 
 
 async def test_a_cluster_without_heartbeats_becomes_unreachable(local_fleet: RunningFleet, running_hub: Any) -> None:
+    """Time is the hub's clock, moved by the test: nothing here races the wall clock."""
     cluster = unique()
-    async with running_hub(unreachable_after_seconds=2) as hub:
+    clock = ManualClock()
+    async with running_hub(clock=clock, unreachable_after_seconds=30) as hub:
         assert (await hub.client.post("/api/v1/clusters", json={"id": cluster})).status_code == 201
         await produce(
-            local_fleet.kafka_bootstrap, [(HEARTBEAT_TOPIC, heartbeat_key(cluster), encode(heartbeat(cluster)))]
+            local_fleet.kafka_bootstrap,
+            [(HEARTBEAT_TOPIC, heartbeat_key(cluster), encode(heartbeat(cluster, clock.now)))],
         )
 
         async def state_is(wanted: str) -> bool:
             return bool((await hub.client.get(f"/api/v1/clusters/{cluster}")).json()["state"] == wanted)
 
         await eventually(lambda: state_is("ready"), 60, "ready after a heartbeat")
+        clock.now += timedelta(seconds=30)
+        assert await state_is("ready")  # exactly at the threshold: still ready
         # No further heartbeat: past the threshold the cluster is unreachable.
-        await eventually(lambda: state_is("unreachable"), 10, "unreachable without heartbeats")
+        clock.now += timedelta(seconds=1)
+        assert await state_is("unreachable")
         listed = (await hub.client.get("/api/v1/clusters")).json()["items"]
         assert [c["state"] for c in listed if c["id"] == cluster] == ["unreachable"]

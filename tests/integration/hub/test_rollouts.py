@@ -13,7 +13,7 @@ from typing import Any
 from schemas.v1 import BundleEvent, Health, ObjectRef, ObjectStatus, StatusEvent, StatusReport, encode
 from schemas.v1.topics import HEARTBEAT_TOPIC, STATUS_TOPIC, heartbeat_key, status_key
 from tests.integration.conftest import RunningFleet
-from tests.integration.hub.conftest import RunningHub, bearer, desired_events, unique
+from tests.integration.hub.conftest import ManualClock, RunningHub, bearer, desired_events, unique
 from tests.integration.hub.test_reports import heartbeat, produce
 from tests.waiting import eventually_async as eventually
 
@@ -23,16 +23,6 @@ RINGS = ("staging", "canary", "prod")
 
 def manifests(image: str) -> list[dict[str, Any]]:
     return [{**DEPLOYMENT, "spec": {"template": {"spec": {"containers": [{"name": "web", "image": image}]}}}}]
-
-
-class ManualClock:
-    """The hub's now, moved by the test: soaks and deadlines pass when the test says so."""
-
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC).replace(microsecond=0)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @dataclass

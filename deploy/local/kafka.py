@@ -94,8 +94,8 @@ class KafkaBroker:
             self._java(
                 "kafka.tools.StorageTool",
                 "format",
-                "-t",
-                id_file.read_text().strip(),
+                # One argument with `=`: an id may start with "-", which would read as an option.
+                f"--cluster-id={id_file.read_text().strip()}",
                 "-c",
                 str(config),
                 "--ignore-formatted",

@@ -31,7 +31,7 @@ from hub.services.context import ServiceContext, utc_now
 from hub.services.fleet import FleetService
 from hub.services.reports import ReportService
 from hub.settings import HubSettings
-from hub.store.database import create_engine, migrate, session_factory
+from hub.store.database import create_engine, migrate, reading_session_factory, session_factory
 from hub.topics import TopicManager
 from schemas.v1.topics import shared_topic_specs
 
@@ -67,7 +67,7 @@ def create_app(
         engine = create_engine(settings.database_url)
         await migrate(engine)
         topics = TopicManager(settings.kafka_bootstrap, settings.topic_replication_factor)
-        ctx = ServiceContext(session_factory(engine), settings, topics, clock)
+        ctx = ServiceContext(session_factory(engine), settings, topics, clock, reading_session_factory(engine))
         reports = ReportService(ctx)
         rollouts = RolloutService(ctx)
         app.state.engine = engine
@@ -88,7 +88,7 @@ def create_app(
         topics_ready = asyncio.Event()
         _spawn(tasks, "shared-topics", _ensure_shared_topics(topics, settings, topics_ready))
         if settings.relay_enabled:
-            relay = OutboxRelay(ctx.sessions, settings, topics, metrics, ctx.outbox_signal, clock)
+            relay = OutboxRelay(ctx, topics, metrics)
             _spawn(tasks, "outbox-relay", relay.run())
         else:
             log.warning("outbox relay disabled: changes are committed but not published by this hub")

@@ -13,15 +13,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
-from datetime import datetime
+from collections.abc import Sequence
 
 from aiokafka import AIOKafkaProducer
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.errors import is_retriable, retrying
 from hub.metrics import HubMetrics
-from hub.settings import HubSettings
+from hub.services.context import ServiceContext
 from hub.store import models
 from hub.store import outbox as queries
 from hub.topics import TopicManager
@@ -41,21 +39,14 @@ def topic_spec(topic: str, report_partitions: int) -> TopicSpec | None:
 
 
 class OutboxRelay:
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        settings: HubSettings,
-        topics: TopicManager,
-        metrics: HubMetrics,
-        signal: asyncio.Event,
-        clock: Callable[[], datetime],
-    ) -> None:
-        self._sessions = sessions
-        self._settings = settings
+    def __init__(self, ctx: ServiceContext, topics: TopicManager, metrics: HubMetrics) -> None:
+        self._ctx = ctx
+        self._settings = ctx.settings
         self._topics = topics
         self._metrics = metrics
-        self._signal = signal
-        self._clock = clock
+        # Set after every commit that wrote outbox records: publish at once instead of at the next poll.
+        self._signal = ctx.outbox_signal
+        self._clock = ctx.clock
         self._producer: AIOKafkaProducer | None = None
 
     async def run(self) -> None:
@@ -80,7 +71,7 @@ class OutboxRelay:
 
     async def _drain(self) -> None:
         while True:
-            async with self._sessions() as session, session.begin():
+            async with self._ctx.reading() as session:
                 rows = await queries.unsent(session, self._settings.relay_batch_size)
             if not rows:
                 return
@@ -139,7 +130,7 @@ class OutboxRelay:
         await asyncio.gather(*pending, return_exceptions=True)
 
         now = self._clock()
-        async with self._sessions() as session, session.begin():
+        async with self._ctx.storing() as session:
             await queries.mark_sent(session, acked, now)
             if failure is not None and not is_retriable(failure):
                 failed = rows[len(acked)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from hub.audit.log import TOKEN_CREATED, TOKEN_REVOKED, record
 from hub.auth.roles import Principal, RoleError, check_roles, check_token_name
@@ -96,8 +96,9 @@ class TokenService:
             token_id, secret = parse_token(bearer)
         except MalformedToken as error:
             raise Unauthorized(f"{error}; {CLI_HINT}") from error
-        # One short transaction: the lookup, and now and then the last use (see should_touch).
-        async with self.ctx.sessions.begin() as session:
+        # A read; the last use is written (in a transaction of its own) only now and then (should_touch),
+        # so that a request that reads never takes the database's write lock.
+        async with self.ctx.reading() as session:
             row = await session.get(models.Token, token_id)
             # Unknown or wrong secret look the same: a guess learns nothing about which tokens exist.
             if row is None or not secret_matches(secret, row.secret_hash):
@@ -108,6 +109,11 @@ class TokenService:
             if is_expired(row.expires_at, now):
                 assert row.expires_at is not None
                 raise Unauthorized(f"token {row.id} ({row.name}) expired at {_when(row.expires_at)}; {ASK_ADMIN}")
-            if should_touch(row.last_used_at, now):
-                row.last_used_at = now
-            return Principal(name=row.name, roles=frozenset(row.roles), token_id=row.id)
+            principal = Principal(name=row.name, roles=frozenset(row.roles), token_id=row.id)
+            touch = should_touch(row.last_used_at, now)
+        if touch:
+            async with self.ctx.storing() as session:
+                await session.execute(
+                    update(models.Token).where(models.Token.id == principal.token_id).values(last_used_at=now)
+                )
+        return principal

@@ -31,6 +31,9 @@ class ServiceContext:
     settings: HubSettings
     topics: TopicManager
     clock: Callable[[], datetime] = utc_now
+    # Sessions for transactions that only read (on SQLite: never waiting for, or blocking, a writer);
+    # None: the same as `sessions`.
+    read_sessions: async_sessionmaker[AsyncSession] | None = None
     # Set after every commit that wrote outbox records: the relay publishes at once instead of at its
     # next poll. In-process only; another replica's relay finds the records by polling.
     outbox_signal: asyncio.Event = field(default_factory=asyncio.Event)
@@ -42,7 +45,14 @@ class ServiceContext:
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:
-        async with self.sessions() as session, session.begin():
+        async with (self.read_sessions or self.sessions)() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def storing(self) -> AsyncIterator[AsyncSession]:
+        """A write transaction that needs no cross-replica lock (reports, token use): serialized with the
+        other writers of this process in order (an asyncio lock), not by SQLite polling for its lock."""
+        async with self.write_lock, self.sessions() as session, session.begin():
             yield session
 
     @asynccontextmanager
@@ -72,23 +82,35 @@ async def write_changes(
     """Record each change as the new placement and queue its desired-state record, in `session`'s
     transaction. `manifests(application)` gives the objects of that application's current release."""
     now = ctx.clock()
-    for change in changes:
-        record = desired_record(change, manifests(change.application) if change.kind == "bundle" else None, now)
-        if record.value is not None and len(record.value) > ctx.settings.max_message_bytes:
-            raise Invalid(
-                f"application {change.application}: the bundle is {len(record.value)} bytes, more than the "
-                f"{ctx.settings.max_message_bytes} bytes a desired-state message may have"
-            )
-        placement = apply_change(change)
-        row = await session.get(models.Placement, (change.cluster, change.application))
-        if row is None:
-            row = models.Placement(cluster_id=change.cluster, application_id=change.application)
-            session.add(row)
-        row.generation = placement.generation
-        row.active = placement.active
-        row.revision = placement.revision
-        row.kind = change.kind
-        row.reason = change.reason
-        row.updated_at = now
-        session.add(models.OutboxRecord(topic=record.topic, key=record.key, value=record.value, created_at=now))
-    await session.flush()
+    # Nothing flushed on the way: each get() below would otherwise flush everything added before it.
+    # The caller's transaction flushes (or commits) once.
+    with session.no_autoflush:
+        for change in changes:
+            await _write_change(ctx, session, change, manifests, now)
+
+
+async def _write_change(
+    ctx: ServiceContext,
+    session: AsyncSession,
+    change: Change,
+    manifests: Callable[[str], list[dict[str, Any]]],
+    now: datetime,
+) -> None:
+    record = desired_record(change, manifests(change.application) if change.kind == "bundle" else None, now)
+    if record.value is not None and len(record.value) > ctx.settings.max_message_bytes:
+        raise Invalid(
+            f"application {change.application}: the bundle is {len(record.value)} bytes, more than the "
+            f"{ctx.settings.max_message_bytes} bytes a desired-state message may have"
+        )
+    placement = apply_change(change)
+    row = await session.get(models.Placement, (change.cluster, change.application))
+    if row is None:
+        row = models.Placement(cluster_id=change.cluster, application_id=change.application)
+        session.add(row)
+    row.generation = placement.generation
+    row.active = placement.active
+    row.revision = placement.revision
+    row.kind = change.kind
+    row.reason = change.reason
+    row.updated_at = now
+    session.add(models.OutboxRecord(topic=record.topic, key=record.key, value=record.value, created_at=now))

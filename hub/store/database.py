@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
+# Execution option marking a read-only transaction.
+READ_ONLY = "fleetcast_read_only"
 
 
 def create_engine(url: str) -> AsyncEngine:
@@ -37,14 +39,22 @@ def create_engine(url: str) -> AsyncEngine:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
         # IMMEDIATE takes the write lock up front: a transaction that reads and then writes (every
-        # generation bump does) waits its turn instead of failing with SQLITE_BUSY half way.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # generation bump does) waits its turn instead of failing with SQLITE_BUSY half way. A read-only
+        # transaction begins deferred: under WAL it never waits for the writer, and never makes a writer
+        # wait (SQLite's busy handler polls, with sleeps of up to 100 ms, so every wait is costly).
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def reading_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for transactions that only read: on SQLite they begin deferred (see create_engine)."""
+    return async_sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
 
 
 def alembic_config() -> Config:

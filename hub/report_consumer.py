@@ -16,7 +16,7 @@ from hub.ingest import check_report
 from hub.metrics import HubMetrics
 from hub.services.reports import Outcome, ReportService
 from hub.settings import HubSettings
-from schemas.v1 import StatusEvent, WireError, decode_report
+from schemas.v1 import HeartbeatEvent, StatusEvent, WireError, decode_report
 from schemas.v1.topics import DLQ_TOPIC, HEARTBEAT_TOPIC, STATUS_TOPIC
 
 log = logging.getLogger(__name__)
@@ -76,10 +76,8 @@ class ReportConsumer:
             log.info("consuming reports from %s and %s", STATUS_TOPIC, HEARTBEAT_TOPIC)
             while True:
                 batches = await consumer.getmany(timeout_ms=1000, max_records=500)
-                for records in batches.values():
-                    for record in records:
-                        await self._handle(record, dlq)
                 if batches:
+                    await self._handle([r for records in batches.values() for r in records], dlq)
                     await consumer.commit()
         finally:
             with contextlib.suppress(Exception):
@@ -87,33 +85,67 @@ class ReportConsumer:
             with contextlib.suppress(Exception):
                 await dlq.stop()
 
-    async def _handle(self, record: ConsumerRecord[bytes, bytes], dlq: AIOKafkaProducer) -> None:
-        if record.value is None:
-            return  # a tombstone on a compacted report topic: nothing to store
-        try:
-            event = decode_report(record.value)
-            check_report(event)
-        except WireError as error:
-            await self._reject(record, dlq, error.reason, error.detail)
+    async def _handle(self, records: list[ConsumerRecord[bytes, bytes]], dlq: AIOKafkaProducer) -> None:
+        """Store a batch in one transaction (a wave's reports arrive together: one commit and one wake
+        of the rollout driver for all of them); if the store refuses it for good, one by one, so that
+        only the report it refuses is set aside."""
+        readable: list[tuple[ConsumerRecord[bytes, bytes], StatusEvent | HeartbeatEvent]] = []
+        for record in records:
+            if record.value is None:
+                continue  # a tombstone on a compacted report topic: nothing to store
+            try:
+                event = decode_report(record.value)
+                check_report(event)
+            except WireError as error:
+                await self._reject(record, dlq, error.reason, error.detail)
+                continue
+            readable.append((record, event))
+        if not readable:
             return
-        kind = "status" if isinstance(event, StatusEvent) else "heartbeat"
         try:
-            async for attempt in retrying(f"storing a {kind} report", give_up_after=None):
-                with attempt:
-                    outcome = await self._reports.ingest(event)
+            outcomes = await self._store([event for _record, event in readable])
         except Exception as error:
-            if is_retriable(error):
-                raise
-            # The store refuses this one report for good: set it aside rather than block the rest.
-            log.exception("%s report from %s could not be stored", kind, event.cluster)
-            await self._reject(record, dlq, "unstorable", repr(error))
+            if is_retriable(error) or len(readable) == 1:
+                await self._unstorable(readable[0][0], readable[0][1], dlq, error)
+                return
+            for record, event in readable:
+                try:
+                    outcome = (await self._store([event]))[0]
+                except Exception as single:
+                    await self._unstorable(record, event, dlq, single)
+                else:
+                    self._count(event, outcome)
             return
+        for (_record, event), outcome in zip(readable, outcomes, strict=True):
+            self._count(event, outcome)
+
+    async def _store(self, events: list[StatusEvent | HeartbeatEvent]) -> list[Outcome]:
+        async for attempt in retrying(f"storing {len(events)} report(s)", give_up_after=None):
+            with attempt:
+                return await self._reports.ingest_all(events)
+        raise AssertionError("retrying never gives up")
+
+    async def _unstorable(
+        self,
+        record: ConsumerRecord[bytes, bytes],
+        event: StatusEvent | HeartbeatEvent,
+        dlq: AIOKafkaProducer,
+        error: BaseException,
+    ) -> None:
+        if is_retriable(error):
+            raise error
+        # The store refuses this one report for good: set it aside rather than block the rest.
+        log.error("%s report from %s could not be stored: %r", _kind(event), event.cluster, error)
+        await self._reject(record, dlq, "unstorable", repr(error))
+
+    def _count(self, event: StatusEvent | HeartbeatEvent, outcome: Outcome) -> None:
+        kind = _kind(event)
         if outcome is Outcome.INGESTED:
             self._metrics.reports_ingested.labels(type=kind).inc()
-        else:
-            if outcome is Outcome.UNKNOWN_CLUSTER:
-                log.info("skipping a %s report from unknown cluster %s", kind, event.cluster)
-            self._metrics.reports_skipped.labels(reason=outcome.value).inc()
+            return
+        if outcome is Outcome.UNKNOWN_CLUSTER:
+            log.info("skipping a %s report from unknown cluster %s", kind, event.cluster)
+        self._metrics.reports_skipped.labels(reason=outcome.value).inc()
 
     async def _reject(
         self, record: ConsumerRecord[bytes, bytes], dlq: AIOKafkaProducer, reason: str, detail: str
@@ -130,3 +162,7 @@ class ReportConsumer:
         self._metrics.reports_rejected.labels(reason=reason).inc()
         headers = dlq_headers(record, reason, detail, self._settings.report_group_id)
         await dlq.send_and_wait(DLQ_TOPIC, record.value, key=record.key, headers=headers)
+
+
+def _kind(event: StatusEvent | HeartbeatEvent) -> str:
+    return "status" if isinstance(event, StatusEvent) else "heartbeat"

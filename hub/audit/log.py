@@ -54,4 +54,3 @@ async def record(
             details=details or {},
         )
     )
-    await session.flush()

@@ -370,19 +370,21 @@ class RolloutService:
         step: engine.Step,
         now: datetime,
     ) -> None:
-        runs.write_run(row, step.run, now)
-        for name, target in step.targets.items():
-            if before.get(name) != target:
-                runs.write_target(rows[name], target)
-        releases = await self._send(session, row.application_id, step.dispatches)
-        for happening in step.happenings:
-            await self._record(session, row, happening, releases, now)
-        if step.run.state.active:
-            row.next_evaluation_at = step.wake_at
-        if step.run.state is RunState.SUCCEEDED:
-            app = await session.get(models.Application, row.application_id)
-            if app is not None and (app.stable_revision or 0) < row.revision:
-                app.stable_revision = row.revision
+        # Everything goes to the database in one flush at the end, not a flush per read on the way.
+        with session.no_autoflush:
+            runs.write_run(row, step.run, now)
+            for name, target in step.targets.items():
+                if before.get(name) != target:
+                    runs.write_target(rows[name], target)
+            releases = await self._send(session, row.application_id, step.dispatches)
+            for happening in step.happenings:
+                await self._record(session, row, happening, releases, now)
+            if step.run.state.active:
+                row.next_evaluation_at = step.wake_at
+            if step.run.state is RunState.SUCCEEDED:
+                app = await session.get(models.Application, row.application_id)
+                if app is not None and (app.stable_revision or 0) < row.revision:
+                    app.stable_revision = row.revision
         await session.flush()
 
     async def _send(
@@ -409,7 +411,8 @@ class RolloutService:
         releases: dict[int, models.Release],
         now: datetime,
     ) -> None:
-        revision = happening.revision
+        # What a run does is about its release unless it says otherwise (a restore sends the baseline).
+        revision = row.revision if happening.revision is None else happening.revision
         digest = row.digest if revision == row.revision else releases[revision].digest if revision in releases else None
         await record(
             session,

@@ -23,7 +23,6 @@ import pytest
 from deploy.local.fleet import LocalFleet
 from deploy.local.settings import DevSettings
 
-
 CLUSTERS = 4
 
 

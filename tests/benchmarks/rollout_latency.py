@@ -342,7 +342,7 @@ def main() -> None:
         mode = modes.add_parser(name)
         mode.add_argument("--rollouts", type=int, default=default_rollouts)
         mode.add_argument("--warmup", type=int, default=2)
-        mode.add_argument("--poll", type=float, default=0.01, help="seconds between rollout status polls")
+        mode.add_argument("--poll", type=float, default=0.05, help="seconds between rollout status polls")
         mode.add_argument("--timeout", type=float, default=120.0)
         if name == "synthetic":
             mode.add_argument("--clusters", type=int, default=30)

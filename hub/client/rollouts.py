@@ -30,9 +30,10 @@ AddCommand = Callable[[Any, str, "Handler", str], argparse.ArgumentParser]
 
 STRATEGY_KIND = "Strategy"
 API_VERSION = "fleetcast.io/v1"
-# A run in one of these states is finished: `--watch` stops there.
+# A run in one of these states is finished: `--watch` stops there; and at `paused`, which needs a person.
 FINISHED = {"succeeded", "failed", "aborted", "superseded", "rolled-back"}
-# Exit status of `rollout status --watch` for scripts: 0 succeeded, 1 any other end.
+# Exit status of `rollout status --watch` for scripts: 0 succeeded, 1 ended otherwise, 2 paused.
+WATCH_EXIT = {"succeeded": 0, "paused": 2}
 WATCH_FAILED = 1
 
 
@@ -198,14 +199,14 @@ def _rollout_status(client: HubClient, args: argparse.Namespace) -> tuple[Any, s
     if not args.watch:
         return run, rollout_text(run)
     run = watch(client, args.app, run, args.interval, args.output == "table")
-    args.exit_code = 0 if run["state"] == "succeeded" else WATCH_FAILED
+    args.exit_code = WATCH_EXIT.get(run["state"], WATCH_FAILED)
     return run, rollout_text(run)
 
 
 def watch(client: HubClient, app: str, run: JSON, interval: float, show: bool) -> JSON:
-    """Follow the run until it finishes, printing a line whenever what it waits for changes, and at
-    least every 30 s while nothing does. A superseded run is followed into the one that replaced it; a
-    hub that is briefly away is waited for."""
+    """Follow the run until it finishes or pauses, printing a line whenever what it waits for changes,
+    and at least every 30 s while nothing does. A superseded run is followed into the one that replaced
+    it; a hub that is briefly away is waited for."""
     say: Callable[[str], None] = (lambda line: print(line, flush=True)) if show else (lambda line: None)
     if show:
         say(rollout_text(run))
@@ -217,6 +218,10 @@ def watch(client: HubClient, app: str, run: JSON, interval: float, show: bool) -
         if key != last_key or time.monotonic() - last_said >= 30:
             say(progress_line(run, datetime.now(UTC)))
             last_key, last_said = key, time.monotonic()
+        if run["state"] == "paused":
+            if show:
+                say("")
+            return run
         if run["state"] in FINISHED:
             if run["state"] == "superseded" and run.get("superseded_by"):
                 say(f"run {run['id']} was superseded by run {run['superseded_by']}: following that one")
@@ -299,7 +304,12 @@ def add_rollout_commands(commands: Any, add_command: AddCommand) -> None:
     p = add_command(actions, "status", _rollout_status, "an application's rollout: waves, gates, clusters")
     p.add_argument("app")
     p.add_argument("--run", type=int, help="an earlier run (see rollout history); default: the newest")
-    p.add_argument("--watch", "-w", action="store_true", help="follow it until it finishes; exit 0 if it succeeded")
+    p.add_argument(
+        "--watch",
+        "-w",
+        action="store_true",
+        help="follow it until it finishes or pauses; exit 0 if it succeeded, 2 if it paused, 1 otherwise",
+    )
     p.add_argument("--interval", type=float, default=2.0, help="seconds between looks while watching (default 2)")
     p = add_command(actions, "history", _rollout_history, "an application's rollout runs, newest first")
     p.add_argument("app")

@@ -18,7 +18,7 @@ known good), or, when the baseline is "not installed", once the removal is repor
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -140,7 +140,7 @@ def judge_restore(target: Target, obs: Observation, *, deadline: timedelta, now:
     if not obs.registered:
         return Judgement("skipped", "cluster deregistered")
     assert target.restore_dispatched_at is not None and target.restore_generation is not None
-    return judge(
+    verdict = judge(
         obs,
         generation=target.restore_generation,
         revision=target.baseline,
@@ -149,3 +149,7 @@ def judge_restore(target: Target, obs: Observation, *, deadline: timedelta, now:
         deadline=deadline,
         now=now,
     )
+    if verdict.outcome != "passed":
+        return verdict
+    restored = "removed again" if target.baseline is None else f"revision {target.baseline} healthy again"
+    return replace(verdict, reason=restored)

@@ -84,7 +84,10 @@ class RolloutCluster(BaseModel):
 
 class RolloutWave(BaseModel):
     name: str
-    state: str = Field(description="pending, in progress, passed, failed, restoring or restored")
+    state: str = Field(
+        description="pending, in progress, passed, failed; in a rollback: to restore, restoring, restored, "
+        "restore failed"
+    )
     clusters: dict[str, int] = Field(description="Clusters by state; dispatched ones split into healthy and waiting.")
     gates: list[GateOut]
 
@@ -213,15 +216,19 @@ def _gates(
 
 
 def _wave_state(run: Run, index: int, members: Sequence[Target]) -> str:
-    if any(t.restore is not None for t in members) or (run.phase is Phase.ROLLBACK and index > run.wave):
-        restoring = any(t.restore is RestoreState.RESTORING for t in members)
-        return "restoring" if restoring else "restored"
+    if run.phase is Phase.ROLLBACK:
+        changed = [t for t in members if t.changed_by_run]
+        if not changed:
+            return "pending"  # the run never reached it: nothing to restore
+        if any(t.restore is RestoreState.RESTORING for t in changed) or (index == run.wave and run.state.active):
+            return "restoring"
+        if index < run.wave:
+            return "to restore"
+        return "restore failed" if any(t.restore is RestoreState.FAILED for t in changed) else "restored"
     if index < run.wave or run.state is RunState.SUCCEEDED:
         return "passed"
     if index > run.wave:
         return "pending"
-    if run.phase is Phase.ROLLBACK:
-        return "restoring"
     if (run.state is RunState.PAUSED and run.paused_by_failure) or run.state is RunState.FAILED:
         return "failed"
     return "in progress"

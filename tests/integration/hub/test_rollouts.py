@@ -297,6 +297,12 @@ async def test_a_failing_wave_rolls_back_to_the_baseline_in_reverse_order(
             canary: "restored",
             prod: None,
         }
+        assert {w["name"]: w["state"] for w in status["waves"]} == {
+            "staging": "restored",
+            "canary": "restored",
+            "prod": "pending",
+        }
+        assert status["clusters"][0]["restore_detail"] == "revision 1 healthy again"
         app_view = (await hub.client.get(f"/api/v1/applications/{app}")).json()
         assert app_view["revision"] == 2 and app_view["stable_revision"] == 1
 

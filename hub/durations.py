@@ -2,7 +2,7 @@
 plain number of seconds. Pure; printed back in the same form, so what is stored reads like what was written.
 
 Go's time.ParseDuration syntax (what kubectl and Prometheus users know) plus `d` for days; no months
-or years, whose length varies.
+or years, whose length varies. ISO 8601 durations (`PT1H30M`) are accepted too, as APIs write them.
 """
 
 from __future__ import annotations
@@ -11,8 +11,11 @@ import math
 import re
 from datetime import timedelta
 
+from pydantic import TypeAdapter, ValidationError
+
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+_ISO = TypeAdapter(timedelta)
 _WHOLE = re.compile(r"^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$")
 
 
@@ -29,7 +32,13 @@ def parse_duration(value: str | float | int | timedelta) -> timedelta:
         seconds = float(value)
     else:
         text = value.strip().replace(" ", "")
-        if re.fullmatch(r"\d+(?:\.\d+)?", text):
+        if text.upper().startswith("P"):
+            # ISO 8601 (PT1H30M), as API clients and JSON Schema defaults write durations.
+            try:
+                seconds = _ISO.validate_python(text).total_seconds()
+            except ValidationError as error:
+                raise DurationError(f"invalid duration {value!r}: not an ISO 8601 duration such as PT1H30M") from error
+        elif re.fullmatch(r"\d+(?:\.\d+)?", text):
             seconds = float(text)
         elif text and _WHOLE.match(text):
             seconds = sum(float(number) * _UNITS[unit] for number, unit in _PART.findall(text))

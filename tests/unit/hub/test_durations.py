@@ -23,6 +23,9 @@ from hub.durations import DurationError, format_duration, parse_duration
         (0.5, 0.5),
         ("0s", 0),
         (" 1m 30s ", 90),
+        ("PT0S", 0),
+        ("PT1H30M", 5400),
+        ("P1DT1S", 86_401),
     ],
 )
 def test_accepted_forms(text: str | float, seconds: float) -> None:
@@ -33,6 +36,12 @@ def test_accepted_forms(text: str | float, seconds: float) -> None:
 def test_refused_forms_say_what_is_accepted(text: object) -> None:
     with pytest.raises(DurationError, match="30s, 5m"):
         parse_duration(text)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("text", ["PT", "P1X"])
+def test_a_bad_iso_duration_is_named_as_such(text: str) -> None:
+    with pytest.raises(DurationError, match="ISO 8601"):
+        parse_duration(text)
 
 
 def test_negative_numbers_are_refused() -> None:

@@ -24,6 +24,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
+from hub.ingest import HealthFacts
+
 Action = Literal["bundle", "removal"]
 
 
@@ -125,16 +127,10 @@ class Target:
 
 
 @dataclass(frozen=True)
-class Report:
-    """The newest status report of the application from the cluster, as the hub stored it."""
+class Report(HealthFacts):
+    """The newest status report of the application from the cluster, as the hub stored it: what a
+    health gate reads, and since when it has read so (hub clock)."""
 
-    observed_generation: int
-    observed_revision: int
-    last_applied_revision: int | None
-    health: str
-    errors: tuple[str, ...]
-    removed: bool
-    # Since when generation, revisions, health and errors have read as they do now (hub clock).
     since: datetime
 
 

@@ -170,17 +170,7 @@ class StrategyService:
                 .where(models.StrategyVersion.name == name)
                 .order_by(models.StrategyVersion.version.desc())
             )
-            return [
-                StrategyVersionOut(
-                    name=r.name,
-                    version=r.version,
-                    digest=r.digest,
-                    spec=r.spec,
-                    created_at=r.created_at,
-                    created_by=r.created_by,
-                )
-                for r in rows
-            ]
+            return [StrategyVersionOut.model_validate(row) for row in rows]
 
     async def delete(self, name: str, *, actor: str) -> StrategyOut:
         async with self.ctx.writing() as session:

@@ -127,16 +127,7 @@ def status_facts(row: models.Status) -> HealthFacts:
 
 
 def report_of(row: models.Status) -> Report:
-    facts = status_facts(row)
-    return Report(
-        observed_generation=facts.observed_generation,
-        observed_revision=facts.observed_revision,
-        last_applied_revision=facts.last_applied_revision,
-        health=facts.health,
-        errors=facts.errors,
-        removed=facts.removed,
-        since=row.health_since or row.received_at,
-    )
+    return Report(**vars(status_facts(row)), since=row.health_since or row.received_at)
 
 
 async def observations(

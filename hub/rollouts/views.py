@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from hub.durations import format_duration
 from hub.rollouts.health import Judgement, judge_restore, judge_update
@@ -32,6 +32,8 @@ class StrategyList(BaseModel):
 
 
 class StrategyVersionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     name: str
     version: int
     digest: str

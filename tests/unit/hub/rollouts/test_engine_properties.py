@@ -170,15 +170,7 @@ class Hub:
         report = None
         if stored is not None:
             facts, since = stored
-            report = Report(
-                facts.observed_generation,
-                facts.observed_revision,
-                facts.last_applied_revision,
-                facts.health,
-                facts.errors,
-                facts.removed,
-                since,
-            )
+            report = Report(**vars(facts), since=since)
         return Observation(
             registered=True,
             selected=True,

@@ -448,3 +448,52 @@ async def test_bad_requests_are_refused_with_the_reason(local_fleet: RunningFlee
         assert paused.json()["waiting_for"] == "an operator: paused (pause by dana: hold); resume, abort or roll back"
         aborted = await client.post(f"/api/v1/applications/{app}/rollout/abort", json={}, headers=deployer)
         assert aborted.status_code == 200 and aborted.json()["state"] == "aborted"
+
+
+async def test_clusters_that_leave_are_skipped_one_that_joins_gets_the_stable_release_and_deletion_ends_the_run(
+    local_fleet: RunningFleet, running_hub: Start
+) -> None:
+    clock = ManualClock()
+    async with running_hub(clock=clock) as hub:
+        fleet = await fleet_of(hub, local_fleet.kafka_bootstrap, clock)
+        staging, canary, prod = (fleet.cluster(r) for r in RINGS)
+        app = unique("app")
+        await release(hub, app, "web:1.0.0")  # revision 1 everywhere: the stable release
+        await put_strategy(hub, "members", three_waves())
+        await release(hub, app, "web:1.0.1", strategy="members")
+
+        # prod leaves the selector before its wave; canary is deregistered
+        relabel = await hub.client.put(f"/api/v1/clusters/{prod}/labels", json={"labels": {"team": "x"}})
+        assert relabel.status_code == 200, relabel.text
+        assert (await hub.client.delete(f"/api/v1/clusters/{canary}")).status_code == 200
+        # a new cluster joins mid-run: it gets revision 1, the stable one, not the one in flight
+        joined = unique("joined")
+        assert (
+            await hub.client.post("/api/v1/clusters", json={"id": joined, "labels": {"ring": "prod"}})
+        ).status_code == 201
+        fleet.rings[joined] = "joiner"
+        assert await fleet.bundles(joined, app) == [1]
+
+        await fleet.report(staging, app, 2)
+        status = await fleet.until(app, lambda s: s["state"] == "succeeded", "succeeded without the leavers")
+        details = {c["cluster"]: (c["state"], c["detail"]) for c in status["clusters"]}
+        assert details[canary] == ("skipped", "cluster deregistered")
+        assert details[prod] == ("skipped", "cluster left the release's selector")
+        assert joined not in details  # the plan was frozen at the start
+        assert status["reason"] == "1 cluster(s) passed, 2 skipped"
+        assert await fleet.bundles(joined, app) == [1]
+
+        # a new run, then the application is deleted mid-run: the run ends with it
+        await release(hub, app, "web:1.0.2", strategy="members")
+        assert (await hub.client.delete(f"/api/v1/applications/{app}")).status_code == 200
+        ended = (await hub.client.get("/api/v1/rollouts", params={"active": "false"})).json()["items"]
+        mine = [r for r in ended if r["application"] == app]
+        assert (mine[0]["revision"], mine[0]["state"], mine[0]["reason"]) == (
+            3,
+            "aborted",
+            "application deleted by test-admin",
+        )
+        assert (await hub.client.get("/api/v1/rollouts", params={"active": "true"})).json()["items"] == [] or all(
+            r["application"] != app
+            for r in (await hub.client.get("/api/v1/rollouts", params={"active": "true"})).json()["items"]
+        )

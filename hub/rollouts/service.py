@@ -24,7 +24,7 @@ from hub.errors import Conflict, Forbidden, Invalid, NotFound
 from hub.placements import Change
 from hub.rollouts import engine
 from hub.rollouts import store as runs
-from hub.rollouts.model import GateKey, Happening, Phase, RunState, Target
+from hub.rollouts.model import GateKey, Happening, Observation, Phase, RunState, Target
 from hub.rollouts.plan import candidates, plan_waves
 from hub.rollouts.spec import StrategySpec
 from hub.rollouts.views import (
@@ -319,10 +319,8 @@ class RolloutService:
 
     async def _load(
         self, session: AsyncSession, row: models.RolloutRun, now: datetime
-    ) -> tuple[StrategySpec, dict[str, models.RolloutTarget], dict[str, Target], dict[str, Any]]:
-        version = await session.get(models.StrategyVersion, (row.strategy_name, row.strategy_version))
-        assert version is not None
-        spec = StrategySpec.model_validate(version.spec)
+    ) -> tuple[StrategySpec, dict[str, models.RolloutTarget], dict[str, Target], dict[str, Observation]]:
+        spec = await self._spec(session, row)
         rows = await runs.target_rows(session, row.id)
         targets = {name: runs.target_of(r) for name, r in rows.items()}
         release = await session.get(models.Release, (row.application_id, row.revision))
@@ -500,9 +498,9 @@ class RolloutService:
                 elif action == "pause":
                     runs.write_run(row, engine.pause(run, reason), now)
                 elif action == "resume":
-                    resumed, rearmed = engine.resume(run, (await self._load(session, row, now))[2], now)
-                    runs.write_run(row, resumed, now)
                     rows = await runs.target_rows(session, row.id)
+                    resumed, rearmed = engine.resume(run, {n: runs.target_of(r) for n, r in rows.items()}, now)
+                    runs.write_run(row, resumed, now)
                     for name, target in rearmed.items():
                         runs.write_target(rows[name], target)
                     details = {"rearmed": sorted(rearmed)}
@@ -550,7 +548,6 @@ class RolloutService:
                 if action in ("approve", "resume"):
                     # Act on it now, not at the driver's next pass: an approval dispatches the next wave
                     # within the request.
-                    row.next_evaluation_at = now
                     await self._evaluate(session, row, now)
             run_id = row.id
         return await self.status(application, run_id)

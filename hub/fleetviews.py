@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from typing_extensions import TypedDict
 
-from hub.images import ImageRefError, parse_image
+from hub.images.references import ImageRefError, parse_image
 from hub.selectors import Selector
 
 log = logging.getLogger(__name__)

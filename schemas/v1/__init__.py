@@ -16,7 +16,16 @@ from schemas.v1.envelope import (
     encode,
 )
 from schemas.v1.names import ApplicationId, ClusterId, is_dns_label
-from schemas.v1.reports import Health, Heartbeat, ObjectAction, ObjectRef, ObjectStatus, StatusReport
+from schemas.v1.reports import (
+    ContainerType,
+    Health,
+    Heartbeat,
+    ObjectAction,
+    ObjectRef,
+    ObjectStatus,
+    RunningImage,
+    StatusReport,
+)
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -24,6 +33,7 @@ __all__ = [
     "Bundle",
     "BundleEvent",
     "ClusterId",
+    "ContainerType",
     "DesiredEvent",
     "Event",
     "Health",
@@ -35,6 +45,7 @@ __all__ = [
     "Removal",
     "RemovalEvent",
     "ReportEvent",
+    "RunningImage",
     "StatusEvent",
     "StatusReport",
     "WireError",

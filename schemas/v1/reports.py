@@ -45,6 +45,25 @@ class ObjectStatus(_Wire):
     error: str | None = Field(default=None, description="Why the API server rejected it, if it did.")
 
 
+ContainerType = Literal["container", "init", "ephemeral"]
+
+
+class RunningImage(_Wire):
+    """One container of one object an application applied, and the image it runs."""
+
+    kind: str
+    namespace: str | None = None
+    name: str
+    container: str
+    container_type: ContainerType = Field(
+        default="container", description="container, init (initContainers) or ephemeral (ephemeralContainers)."
+    )
+    image: str = Field(description="The image reference as the object's spec gives it.")
+    digest: str | None = Field(
+        default=None, description="The digest of the image running, when the cluster knows it (a Pod's imageID)."
+    )
+
+
 class StatusReport(_Wire):
     """Per cluster and application, Flux-style: what was observed, applied and attempted, and how it runs."""
 
@@ -61,6 +80,11 @@ class StatusReport(_Wire):
     health: Health
     objects: list[ObjectStatus] = Field(default_factory=list)
     images: list[str] = Field(default_factory=list, description="Container images of the workloads, as running.")
+    containers: list[RunningImage] | None = Field(
+        default=None,
+        description="Per object and container, the image it runs (every pod template: init, ephemeral, CronJob "
+        "and Job templates included). Absent from older spokes, which send only `images`.",
+    )
     errors: list[str] = Field(default_factory=list)
     time: datetime
 

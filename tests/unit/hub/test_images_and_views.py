@@ -6,7 +6,7 @@ import pytest
 
 from hub.clusterstates import ClusterState, cluster_state
 from hub.fleetviews import Deployment, images_view, versions_view
-from hub.images import ImageRef, ImageRefError, parse_image
+from hub.images.references import ImageRef, ImageRefError, parse_image
 from hub.selectors import parse_selector
 
 DIGEST = "sha256:" + "a" * 64

@@ -12,6 +12,7 @@ _COMPONENT = re.compile(r"^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$")
 _TAG = re.compile(r"^[\w][\w.-]{0,127}$")
 _DIGEST = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$")
 _DOCKER_HUB = {"docker.io", "index.docker.io", "registry-1.docker.io"}
+DOCKER_HUB = "docker.io"
 
 
 class ImageRefError(ValueError):
@@ -38,6 +39,34 @@ class ImageRef:
         if self.tag and self.digest:
             return f"{self.tag}@{self.digest}"
         return self.digest or self.tag or "latest"
+
+    @property
+    def canonical(self) -> str:
+        """The repository as Docker normalises it: Docker Hub's registry spelled `docker.io` and its
+        official images under `library/` (`nginx` -> `docker.io/library/nginx`); other registries as written."""
+        if self.registry is None or self.registry in _DOCKER_HUB:
+            path = self.repository if "/" in self.repository else f"library/{self.repository}"
+            return f"{DOCKER_HUB}/{path}"
+        return f"{self.registry}/{self.repository}"
+
+    @property
+    def written_name(self) -> str:
+        """The name as the reference spelled it, registry included only if it was written."""
+        return f"{self.registry}/{self.repository}" if self.registry else self.repository
+
+    def with_tag(self, tag: str) -> str:
+        """The same image at `tag`, in the form its name was written. Any digest is dropped: it pinned
+        the old content, which the new tag does not name."""
+        if not _TAG.match(tag):
+            raise ImageRefError(f"invalid tag {tag!r}")
+        return f"{self.written_name}:{tag}"
+
+    def with_digest(self, digest: str) -> str:
+        """The same image pinned to `digest`, in the form its name was written (any tag is dropped:
+        it may no longer name that content)."""
+        if not _DIGEST.match(digest):
+            raise ImageRefError(f"invalid digest {digest!r}")
+        return f"{self.written_name}@{digest}"
 
     def matches_name(self, name: str) -> bool:
         """Whether a user's `name` means this image: its familiar name, or its last path segment(s)."""
@@ -71,3 +100,12 @@ def parse_image(reference: str) -> ImageRef:
     if not repository or not all(_COMPONENT.match(part) for part in repository.split("/")):
         raise ImageRefError(f"{reference!r}: invalid repository name {repository!r}")
     return ImageRef(registry=registry, repository=repository, tag=tag, digest=digest or None)
+
+
+def normalise_name(name: str) -> str:
+    """An image name as a user types it (`nginx`, `docker.io/nginx`, `library/nginx`,
+    `localhost:5000/web`) as its canonical repository; a tag or digest is refused, it is no name."""
+    image = parse_image(name)
+    if image.tag is not None or image.digest is not None:
+        raise ImageRefError(f"{name!r}: give the image name without a tag or digest")
+    return image.canonical

@@ -19,6 +19,9 @@ from hub.api import errors as api_errors
 from hub.api.deps import Services
 from hub.audit.service import AuditService
 from hub.auth.service import TokenService
+from hub.diffs import api as diff_api
+from hub.diffs.channel import DryRunChannel
+from hub.diffs.service import DiffService, ensure_request_topics
 from hub.metrics import HubMetrics
 from hub.relay import OutboxRelay
 from hub.report_consumer import ReportConsumer
@@ -70,6 +73,8 @@ def create_app(
         ctx = ServiceContext(session_factory(engine), settings, topics, clock, reading_session_factory(engine))
         reports = ReportService(ctx)
         rollouts = RolloutService(ctx)
+        # Live diffs: the deadline a spoke reads must be wall time, whatever clock the hub runs on.
+        dry_runs = DryRunChannel(settings, topics, utc_now)
         app.state.engine = engine
         app.state.topics = topics
         app.state.context = ctx
@@ -83,10 +88,13 @@ def create_app(
             strategies=StrategyService(ctx),
             rollouts=rollouts,
             metrics=metrics,
+            diffs=DiffService(ctx, rollouts, dry_runs),
         )
         tasks: list[asyncio.Task[None]] = []
         topics_ready = asyncio.Event()
         _spawn(tasks, "shared-topics", _ensure_shared_topics(topics, settings, topics_ready))
+        _spawn(tasks, "dry-run-replies", dry_runs.run(topics_ready))
+        _spawn(tasks, "request-topics", ensure_request_topics(ctx, topics_ready))
         if settings.relay_enabled:
             relay = OutboxRelay(ctx, topics, metrics)
             _spawn(tasks, "outbox-relay", relay.run())
@@ -112,6 +120,7 @@ def create_app(
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+            await dry_runs.close()
             await topics.close()
             await engine.dispose()
             log.info("hub stopped")
@@ -132,6 +141,7 @@ def create_app(
         tokens.router,
         audit.router,
         ops.router,
+        diff_api.router,
     ):
         app.include_router(router)
     return app

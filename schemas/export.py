@@ -14,7 +14,15 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from schemas.v1 import BundleEvent, Event, HeartbeatEvent, RemovalEvent, StatusEvent
+from schemas.v1 import (
+    BundleEvent,
+    DryRunReplyEvent,
+    DryRunRequestEvent,
+    Event,
+    HeartbeatEvent,
+    RemovalEvent,
+    StatusEvent,
+)
 
 JSONSCHEMA_DIR = Path(__file__).parent / "v1" / "jsonschema"
 
@@ -23,6 +31,8 @@ _MODELS: dict[str, Any] = {
     "removal-event": RemovalEvent,
     "status-event": StatusEvent,
     "heartbeat-event": HeartbeatEvent,
+    "dry-run-request-event": DryRunRequestEvent,
+    "dry-run-reply-event": DryRunReplyEvent,
     "event": Event,
 }
 

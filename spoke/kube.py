@@ -98,7 +98,9 @@ class Kube:
     async def refresh_discovery(self) -> None:
         await self.dynamic.resources.invalidate_cache()
 
-    async def apply(self, body: Mapping[str, Any]) -> dict[str, Any]:
+    async def apply(self, body: Mapping[str, Any], *, dry_run: bool = False) -> dict[str, Any]:
+        """Server-side apply as the spoke's field manager; `dry_run`: the API server runs every step
+        (defaulting, admission, validation) and answers with the result, but stores nothing."""
         resource = await self.resource(str(body["apiVersion"]), str(body["kind"]))
         namespace = (body.get("metadata") or {}).get("namespace") if resource.namespaced else None
         result: dict[str, Any] = await self.dynamic.server_side_apply(
@@ -107,6 +109,7 @@ class Kube:
             namespace=namespace,
             field_manager=FIELD_MANAGER,
             force_conflicts=True,
+            dry_run="All" if dry_run else None,
             serializer=_raw,
             _request_timeout=REQUEST_TIMEOUT,
         )

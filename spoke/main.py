@@ -16,7 +16,9 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 
 from spoke.agent import Spoke
 from spoke.consumer import DesiredTopic, Producer
+from spoke.dryrun import DryRunner, DryRunRequests
 from spoke.errors import ErrorClass, api_message, backoff, classify
+from spoke.inventory import InventoryStore
 from spoke.kube import Kube
 from spoke.metrics import Metrics
 from spoke.server import make_app, serve
@@ -62,6 +64,8 @@ async def run(settings: SpokeSettings, stop: asyncio.Event, registry: CollectorR
     producer = Producer(settings)
     topic = DesiredTopic(settings)
     spoke = Spoke(settings, kube, producer, metrics)
+    dry_runner = DryRunner(kube, InventoryStore(kube, settings.inventory_namespace), settings.cluster_id)
+    dry_runs = DryRunRequests(settings, dry_runner, producer, metrics)
     tasks: list[asyncio.Task[Any]] = []
     runner = None
     try:
@@ -71,11 +75,15 @@ async def run(settings: SpokeSettings, stop: asyncio.Event, registry: CollectorR
         async for attempt in _connecting(settings):
             with attempt:
                 await topic.start()
+        async for attempt in _connecting(settings):
+            with attempt:
+                await dry_runs.start()
         consuming = asyncio.create_task(_consume_forever(spoke, topic, settings), name="consume")
         tasks = [
             consuming,
             asyncio.create_task(spoke.heartbeats(), name="heartbeats"),
             asyncio.create_task(spoke.resync(), name="resync"),
+            asyncio.create_task(dry_runs.run(), name="dry-runs"),
         ]
         runner, port = await serve(
             make_app(metrics.registry, lambda: not consuming.done()), settings.metrics_host, settings.metrics_port
@@ -95,6 +103,7 @@ async def run(settings: SpokeSettings, stop: asyncio.Event, registry: CollectorR
         await spoke.close()
         if runner is not None:
             await runner.cleanup()
+        await dry_runs.stop()
         await topic.stop()
         await producer.stop()
         await kube.close()

@@ -42,3 +42,9 @@ class Metrics:
         self.reports_total = Counter(
             "fleetcast_spoke_reports_total", "Reports sent, by type (status, heartbeat).", ["type"], registry=registry
         )
+        self.dry_runs_total = Counter(
+            "fleetcast_spoke_dry_runs_total",
+            "Live-diff dry-run requests, by result (answered, expired, malformed, failed).",
+            ["result"],
+            registry=registry,
+        )

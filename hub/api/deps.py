@@ -20,6 +20,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from hub.audit.service import AuditService
 from hub.auth.roles import Principal, Role
 from hub.auth.service import TokenService
+from hub.diffs.service import DiffService
 from hub.errors import Forbidden
 from hub.metrics import HubMetrics
 from hub.rollouts.service import RolloutService, StrategyService
@@ -40,6 +41,7 @@ class Services:
     strategies: StrategyService
     rollouts: RolloutService
     metrics: HubMetrics
+    diffs: DiffService
 
 
 def get_services(request: Request) -> Services:

@@ -29,7 +29,7 @@ from hub.views import (
     worth_showing,
 )
 from schemas.v1 import is_dns_label
-from schemas.v1.topics import desired_topic_spec
+from schemas.v1.topics import desired_topic_spec, requests_topic_spec
 
 log = logging.getLogger(__name__)
 
@@ -83,10 +83,13 @@ class ClusterService:
 
     async def _create_topic(self, cluster_id: str) -> None:
         try:
-            await self.ctx.topics.ensure([desired_topic_spec(cluster_id)], give_up_after=5.0)
+            await self.ctx.topics.ensure(
+                [desired_topic_spec(cluster_id), requests_topic_spec(cluster_id)], give_up_after=5.0
+            )
         except Exception:
-            # Registered all the same: the relay creates the topic before it first publishes there.
-            log.warning("cluster %s: could not create its desired topic yet", cluster_id, exc_info=True)
+            # Registered all the same: the relay creates the desired topic before it first publishes
+            # there, a live diff the request topic before its first request.
+            log.warning("cluster %s: could not create its topics yet", cluster_id, exc_info=True)
 
     async def _replan(self, session: AsyncSession, cluster_id: str, labels: dict[str, str]) -> list[Change]:
         releases = await live_releases(session)

@@ -1,10 +1,13 @@
 """Version 1 of the wire contract."""
 
 from schemas.v1.desired import Bundle, Removal, canonical_json, content_digest
+from schemas.v1.dryruns import DryRunObject, DryRunReply, DryRunRequest, DryRunState
 from schemas.v1.envelope import (
     SCHEMA_VERSION,
     BundleEvent,
     DesiredEvent,
+    DryRunReplyEvent,
+    DryRunRequestEvent,
     Event,
     HeartbeatEvent,
     RemovalEvent,
@@ -12,6 +15,8 @@ from schemas.v1.envelope import (
     StatusEvent,
     WireError,
     decode_desired,
+    decode_dry_run_reply,
+    decode_dry_run_request,
     decode_report,
     encode,
 )
@@ -35,6 +40,12 @@ __all__ = [
     "ClusterId",
     "ContainerType",
     "DesiredEvent",
+    "DryRunObject",
+    "DryRunReply",
+    "DryRunReplyEvent",
+    "DryRunRequest",
+    "DryRunRequestEvent",
+    "DryRunState",
     "Event",
     "Health",
     "Heartbeat",
@@ -52,6 +63,8 @@ __all__ = [
     "canonical_json",
     "content_digest",
     "decode_desired",
+    "decode_dry_run_reply",
+    "decode_dry_run_request",
     "decode_report",
     "encode",
     "is_dns_label",

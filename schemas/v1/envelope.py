@@ -9,6 +9,7 @@ from typing import Annotated, Final, Literal, TypeVar
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from schemas.v1.desired import Bundle, Removal
+from schemas.v1.dryruns import DryRunReply, DryRunRequest
 from schemas.v1.names import ClusterId
 from schemas.v1.reports import Heartbeat, StatusReport
 
@@ -47,12 +48,30 @@ class HeartbeatEvent(_Envelope):
     data: Heartbeat
 
 
+class DryRunRequestEvent(_Envelope):
+    """On the cluster's request topic: dry-run this bundle and answer on the reply topic."""
+
+    type: Literal["fleetcast.dryrun.request"] = "fleetcast.dryrun.request"
+    data: DryRunRequest
+
+
+class DryRunReplyEvent(_Envelope):
+    type: Literal["fleetcast.dryrun.reply"] = "fleetcast.dryrun.reply"
+    data: DryRunReply
+
+
 DesiredEvent = Annotated[BundleEvent | RemovalEvent, Field(discriminator="type")]
 ReportEvent = Annotated[StatusEvent | HeartbeatEvent, Field(discriminator="type")]
-Event = Annotated[BundleEvent | RemovalEvent | StatusEvent | HeartbeatEvent, Field(discriminator="type")]
+Event = Annotated[
+    BundleEvent | RemovalEvent | StatusEvent | HeartbeatEvent | DryRunRequestEvent | DryRunReplyEvent,
+    Field(discriminator="type"),
+]
+AnyEvent = BundleEvent | RemovalEvent | StatusEvent | HeartbeatEvent | DryRunRequestEvent | DryRunReplyEvent
 
 _DESIRED: TypeAdapter[BundleEvent | RemovalEvent] = TypeAdapter(DesiredEvent)
 _REPORT: TypeAdapter[StatusEvent | HeartbeatEvent] = TypeAdapter(ReportEvent)
+_DRY_RUN_REQUEST: TypeAdapter[DryRunRequestEvent] = TypeAdapter(DryRunRequestEvent)
+_DRY_RUN_REPLY: TypeAdapter[DryRunReplyEvent] = TypeAdapter(DryRunReplyEvent)
 
 
 class WireError(ValueError):
@@ -64,7 +83,7 @@ class WireError(ValueError):
         super().__init__(f"{reason}: {detail}")
 
 
-def encode(event: BundleEvent | RemovalEvent | StatusEvent | HeartbeatEvent) -> bytes:
+def encode(event: AnyEvent) -> bytes:
     return event.model_dump_json().encode()
 
 
@@ -77,7 +96,12 @@ def _decode(adapter: TypeAdapter[T], value: bytes) -> T:
             raise WireError("malformed-json", errors[0]["msg"]) from error
         # A version or event type this reader does not know is a different problem from a broken
         # message of a known kind: it needs a newer reader, not a fixed sender.
-        if any(e["type"] == "union_tag_invalid" or "schema_version" in e["loc"] for e in errors):
+        if any(
+            e["type"] == "union_tag_invalid"
+            or "schema_version" in e["loc"]
+            or (e["loc"][:1] == ("type",) and e["type"] == "literal_error")
+            for e in errors
+        ):
             raise WireError("unsupported", _summary(error)) from error
         raise WireError("invalid", _summary(error)) from error
 
@@ -96,3 +120,11 @@ def decode_desired(value: bytes) -> BundleEvent | RemovalEvent:
 
 def decode_report(value: bytes) -> StatusEvent | HeartbeatEvent:
     return _decode(_REPORT, value)
+
+
+def decode_dry_run_request(value: bytes) -> DryRunRequestEvent:
+    return _decode(_DRY_RUN_REQUEST, value)
+
+
+def decode_dry_run_reply(value: bytes) -> DryRunReplyEvent:
+    return _decode(_DRY_RUN_REPLY, value)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -9,6 +10,11 @@ from schemas import export
 from schemas.v1 import (
     Bundle,
     BundleEvent,
+    DryRunObject,
+    DryRunReply,
+    DryRunReplyEvent,
+    DryRunRequest,
+    DryRunRequestEvent,
     Health,
     Heartbeat,
     HeartbeatEvent,
@@ -21,6 +27,8 @@ from schemas.v1 import (
     WireError,
     content_digest,
     decode_desired,
+    decode_dry_run_reply,
+    decode_dry_run_request,
     decode_report,
     encode,
     topics,
@@ -142,3 +150,52 @@ def test_topic_names_and_keys() -> None:
 
 def test_json_schema_files_match_the_models() -> None:
     assert export.differences() == [], "run `python -m schemas.export` and commit the files"
+
+
+def test_dry_run_request_and_reply_round_trip() -> None:
+    request = DryRunRequest(
+        request_id=uuid.uuid4(),
+        application="web",
+        manifests=[CONFIGMAP],
+        deadline=datetime(2025, 1, 1, tzinfo=UTC),
+    )
+    event = DryRunRequestEvent(source="hub", cluster="cluster-1", data=request)
+    assert decode_dry_run_request(encode(event)) == event
+    reply = DryRunReply(
+        request_id=request.request_id,
+        cluster="cluster-1",
+        application="web",
+        objects=[
+            DryRunObject(
+                ref=ObjectRef(api_version="v1", kind="ConfigMap", name="cfg", namespace="web"),
+                state="changed",
+                diff="-a\n+b",
+            )
+        ],
+        time=datetime(2025, 1, 1, tzinfo=UTC),
+    )
+    answer = DryRunReplyEvent(source="spoke/cluster-1", cluster="cluster-1", data=reply)
+    assert decode_dry_run_reply(encode(answer)) == answer
+
+
+def test_a_request_is_not_read_as_a_reply_nor_as_desired_state() -> None:
+    request = DryRunRequest(
+        request_id=uuid.uuid4(), application="web", manifests=[], deadline=datetime(2025, 1, 1, tzinfo=UTC)
+    )
+    raw = encode(DryRunRequestEvent(source="hub", cluster="cluster-1", data=request))
+    with pytest.raises(WireError) as error:
+        decode_dry_run_reply(raw)
+    assert error.value.reason == "unsupported"
+    with pytest.raises(WireError):
+        decode_desired(raw)
+
+
+def test_request_and_reply_topics_are_short_lived() -> None:
+    assert topics.requests_topic("cluster-1") == "fleetcast.v1.requests.cluster-1"
+    with pytest.raises(ValueError):
+        topics.requests_topic("Cluster_1")
+    spec = topics.requests_topic_spec("cluster-1")
+    assert spec.partitions == 1 and spec.configs["cleanup.policy"] == "delete"
+    replies = next(s for s in topics.shared_topic_specs() if s.name == topics.REPLIES_TOPIC)
+    assert replies.configs["cleanup.policy"] == "delete"
+    assert int(replies.configs["retention.ms"]) <= 3600 * 1000

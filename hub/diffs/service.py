@@ -1,0 +1,157 @@
+"""The diff preview: what a PUT of an application would change on each cluster, against what each cluster
+has now as desired state; with `live`, also what each cluster's API server says a server-side apply
+would change. Reads only: nothing is stored, published as desired state, or audited (nothing changes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from hub.clusterstates import ClusterState, cluster_state
+from hub.diffs.channel import DryRunChannel, Unanswered
+from hub.diffs.plan import DiffPlan, plan_diff
+from hub.diffs.views import DiffOut, LiveOut, diff_view, live_out
+from hub.errors import Invalid
+from hub.rollouts.service import RolloutService
+from hub.selectors import parse_selector
+from hub.services.applications import KEEP, Keep, _check_id, _manifests, _selector
+from hub.services.context import ServiceContext
+from hub.store import models
+from schemas.v1 import content_digest
+from schemas.v1.topics import requests_topic_spec
+
+log = logging.getLogger(__name__)
+
+
+async def ensure_request_topics(ctx: ServiceContext, topics_ready: asyncio.Event) -> None:
+    """Every registered cluster's request topic, at hub start: clusters registered before live diffs
+    existed get theirs too, and their spokes (which start reading at the end) are listening before the
+    first request. New clusters get theirs when they register."""
+    await topics_ready.wait()
+    async with ctx.reading() as session:
+        clusters = sorted(await session.scalars(select(models.Cluster.id)))
+    if clusters:
+        await ctx.topics.ensure([requests_topic_spec(c) for c in clusters], give_up_after=None)
+
+
+class DiffService:
+    def __init__(self, ctx: ServiceContext, rollouts: RolloutService, channel: DryRunChannel) -> None:
+        self.ctx = ctx
+        self.rollouts = rollouts
+        self.channel = channel
+
+    def render_new(
+        self, manifests_source: str | list[Any] | None, application: models.Application | None
+    ) -> list[dict[str, Any]] | None:
+        """The manifests a release made from `manifests_source` would hold (None: none given, the
+        current release's stay). Today: parsed and checked as the PUT does (Invalid, 422, otherwise).
+        The one place where rendering (e.g. the application's image overrides) plugs in."""
+        del application  # what rendering will need
+        return _manifests(manifests_source)
+
+    async def diff(
+        self,
+        application_id: str,
+        manifests_source: str | list[Any] | None,
+        selector_source: str | dict[str, Any] | None,
+        *,
+        strategy: str | Keep | None = KEEP,
+        live: bool = False,
+        within: float = 10.0,
+    ) -> DiffOut:
+        """The same inputs as ApplicationService.put (and the same 422s for bad ones); `live` asks every
+        cluster the change reaches for a dry run, waiting at most `within` seconds for the answers."""
+        _check_id(application_id)
+        selector = _selector(selector_source)
+        async with self.ctx.reading() as session:
+            row = await session.get(models.Application, application_id)
+            app = row if row is not None and row.deleted_at is None else None
+            manifests = self.render_new(manifests_source, app)
+            if app is None and manifests is None:
+                raise Invalid(f"application {application_id}: manifests are required for a new application")
+            if app is None and selector is None:
+                raise Invalid(
+                    f"application {application_id}: a selector is required for a new application "
+                    '("" selects every cluster)'
+                )
+            wanted = (app.strategy if app is not None else None) if strategy is KEEP else strategy
+            if isinstance(wanted, str):
+                await self.rollouts.check_strategy(session, wanted)
+            if manifests is None:
+                assert app is not None
+                current = await session.get(models.Release, (app.id, app.revision))
+                assert current is not None
+                manifests = list(current.manifests)
+            clusters = {c.id: c for c in await session.scalars(select(models.Cluster))}
+            placements = await session.scalars(
+                select(models.Placement).where(
+                    models.Placement.application_id == application_id, models.Placement.active.is_(True)
+                )
+            )
+            placed = {p.cluster_id: p.revision for p in placements if p.cluster_id in clusters}
+            releases = {
+                r.revision: list(r.manifests)
+                for r in await session.scalars(
+                    select(models.Release).where(
+                        models.Release.application_id == application_id,
+                        models.Release.revision.in_(set(placed.values())),
+                    )
+                )
+            }
+        # Stored selectors are normalized strings the hub wrote itself, so they parse.
+        current_selector = parse_selector(app.selector) if app is not None else None
+        new_selector = selector if selector is not None else current_selector
+        assert new_selector is not None
+        plan = plan_diff(
+            {c.id: c.labels for c in clusters.values()}, placed, releases, manifests, new_selector, current_selector
+        )
+        digest = content_digest(manifests)
+        results: dict[str, LiveOut] | None = None
+        if live:
+            last_seen = {c.id: c.last_seen for c in clusters.values()}
+            results = await self._live(application_id, plan, manifests, last_seen, within)
+        return diff_view(
+            application=application_id,
+            exists=app is not None,
+            current_revision=app.revision if app is not None else None,
+            new_release=app is None or app.digest != digest or app.selector != str(new_selector),
+            digest=digest,
+            selector=str(new_selector),
+            current_selector=app.selector if app is not None else None,
+            strategy=wanted if isinstance(wanted, str) else None,
+            plan=plan,
+            live=results,
+        )
+
+    async def _live(
+        self,
+        application_id: str,
+        plan: DiffPlan,
+        manifests: list[dict[str, Any]],
+        last_seen: Mapping[str, Any],
+        within: float,
+    ) -> dict[str, LiveOut]:
+        """Every cluster the change reaches gets an answer: its dry run, or why there is none. One that
+        sends no heartbeats is not asked (it would only time out)."""
+        now = self.ctx.clock()
+        silent_after = timedelta(seconds=self.ctx.settings.unreachable_after_seconds)
+        results: dict[str, LiveOut] = {}
+        asked: dict[str, list[dict[str, Any]]] = {}
+        for cluster in plan.reached:
+            seen = last_seen.get(cluster.cluster)
+            if cluster_state(seen, now, silent_after) is ClusterState.UNREACHABLE:
+                results[cluster.cluster] = live_out(
+                    ("unreachable", f"no heartbeat since {seen.isoformat() if seen else 'ever'}; not asked")
+                )
+            else:
+                asked[cluster.cluster] = cluster.new_manifests(manifests)
+        answers = await self.channel.ask(application_id, asked, within)
+        for name, answer in answers.items():
+            results[name] = live_out((answer.state, answer.reason) if isinstance(answer, Unanswered) else answer)
+        return {c.cluster: results[c.cluster] for c in plan.reached}

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 from hub.client.http import JSON, HubClient, HubError
 from hub.client.tables import or_dash, render_table
-from hub.durations import DurationError, parse_duration
 
 if TYPE_CHECKING:
     from hub.client.commands import Handler
@@ -29,6 +28,8 @@ ROLES_HELP = "viewer, deployer, approver, admin, or a custom role (e.g. prod-app
 
 def since_time(text: str, now: datetime) -> datetime:
     """`--since 1h` (that long before now) or an ISO 8601 time (`2026-11-22T10:00:00Z`; no zone: UTC)."""
+    from hub.durations import DurationError, parse_duration
+
     try:
         return now - parse_duration(text)
     except DurationError:
@@ -68,6 +69,8 @@ def created_text(token: JSON) -> str:
 
 
 def _token_create(client: HubClient, args: argparse.Namespace) -> tuple[Any, str]:
+    from hub.durations import DurationError, parse_duration
+
     seconds = None
     if args.expires_in is not None:
         try:

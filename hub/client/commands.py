@@ -10,6 +10,14 @@ fleetcast releases APP
 fleetcast delete APP
 
 Strategies and rollouts: hub/client/rollouts.py. Tokens, whoami and the audit log: hub/client/access.py.
+
+Adding commands: a module hub/client/<feature>.py with `add_<feature>_commands(commands, add_command)`,
+called at the end of `add_commands` below; `add_command(parent, name, handler, help)` makes a command
+that runs `handler(client, args) -> (data for -o json, text)`. Every such module is imported whenever
+`fleetcast` starts (`--help` too), so keep its top-level imports to the standard library and the light
+hub.client modules (http, tables: both import nothing heavy); import anything else (yaml, pydantic,
+schemas, other hub modules) inside the handler that needs it. tests/unit/test_cli_startup.py fails
+when building the parser imports a heavy package.
 """
 
 from __future__ import annotations
@@ -22,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 from hub.client.access import add_access_commands
-from hub.client.config import ConfigError, load_settings
 from hub.client.http import JSON, HubClient, HubError
 from hub.client.rollouts import add_rollout_commands
 from hub.client.tables import or_dash, render_table
@@ -250,6 +257,8 @@ def add_commands(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from hub.client.config import ConfigError, load_settings
+
     handler: Handler = args.handler
     try:
         with HubClient(load_settings()) as client:

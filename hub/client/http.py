@@ -1,12 +1,16 @@
-"""A small client for the hub API v1. Every error it raises says what to do about it."""
+"""A small client for the hub API v1. Every error it raises says what to do about it.
+
+Cheap to import (every `fleetcast` command's parser imports it, `--help` included): httpx and the
+settings (pydantic) are imported when a client is made, not here."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
+if TYPE_CHECKING:
+    import httpx
 
-from hub.client.config import ClientSettings
+    from hub.client.config import ClientSettings
 
 JSON = dict[str, Any]
 
@@ -39,6 +43,8 @@ def _problem(response: httpx.Response) -> str:
 
 class HubClient:
     def __init__(self, settings: ClientSettings, transport: httpx.BaseTransport | None = None) -> None:
+        import httpx
+
         self.base = settings.hub_url.rstrip("/")
         # No token: the hub answers 401 with what to do, which the user then sees.
         headers = {"Authorization": f"Bearer {settings.token}"} if settings.token else {}
@@ -54,6 +60,8 @@ class HubClient:
         self.close()
 
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        import httpx
+
         try:
             response = self._http.request(method, f"/api/v1{path}", **kwargs)
         except httpx.HTTPError as error:

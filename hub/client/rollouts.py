@@ -18,8 +18,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from hub.client.http import JSON, HubClient, HubError
 from hub.client.tables import or_dash, render_table
 
@@ -39,6 +37,8 @@ WATCH_FAILED = 1
 
 def strategy_documents(text: str, source: str) -> list[tuple[str, JSON]]:
     """(name, spec) of each `kind: Strategy` document in a YAML or JSON file; every problem named."""
+    import yaml
+
     try:
         documents = [d for d in yaml.safe_load_all(text) if d is not None]
     except yaml.YAMLError as error:
@@ -103,6 +103,8 @@ def _strategy_list(client: HubClient, args: argparse.Namespace) -> tuple[Any, st
 
 
 def _strategy_show(client: HubClient, args: argparse.Namespace) -> tuple[Any, str]:
+    import yaml
+
     if args.versions:
         versions = client.strategy_versions(args.name)
         rows = [[str(v["version"]), v["digest"][:19], v["created_by"], v["created_at"]] for v in versions]

@@ -20,6 +20,12 @@ from hub.api.deps import Services
 from hub.audit.service import AuditService
 from hub.auth.service import TokenService
 from hub.metrics import HubMetrics
+from hub.notifications import api as notification_api
+from hub.notifications.deliverer import Deliverer
+from hub.notifications.differs import ManifestSummaryDiffer
+from hub.notifications.monitor import ReachabilityMonitor
+from hub.notifications.notifier import Notifier
+from hub.notifications.service import NotificationService
 from hub.relay import OutboxRelay
 from hub.report_consumer import ReportConsumer
 from hub.rollouts import api as rollout_api
@@ -70,6 +76,9 @@ def create_app(
         ctx = ServiceContext(session_factory(engine), settings, topics, clock, reading_session_factory(engine))
         reports = ReportService(ctx)
         rollouts = RolloutService(ctx)
+        deliveries_signal = asyncio.Event()
+        hub_url = settings.notifications.hub_url or f"http://{settings.host}:{settings.port}"
+        notifications = NotificationService(ctx, deliveries_signal, hub_url)
         app.state.engine = engine
         app.state.topics = topics
         app.state.context = ctx
@@ -83,6 +92,7 @@ def create_app(
             strategies=StrategyService(ctx),
             rollouts=rollouts,
             metrics=metrics,
+            notifications=notifications,
         )
         tasks: list[asyncio.Task[None]] = []
         topics_ready = asyncio.Event()
@@ -99,6 +109,16 @@ def create_app(
             log.warning("rollout driver disabled: runs move only when another hub drives them")
         if settings.reports_enabled:
             _spawn(tasks, "report-consumer", ReportConsumer(settings, reports, metrics, topics_ready).run())
+        if settings.notifications.enabled:
+            # The diff in approval requests: release N's manifests against release N-1's.
+            differ = ManifestSummaryDiffer()
+            notifier = Notifier(ctx, settings.notifications, differ, rollouts.get, deliveries_signal, hub_url)
+            _spawn(tasks, "notifier", notifier.run())
+            _spawn(tasks, "deliverer", Deliverer(ctx, settings.notifications, deliveries_signal, metrics).run())
+            monitor = ReachabilityMonitor(ctx, settings.notifications.monitor_interval_seconds)
+            _spawn(tasks, "cluster-monitor", monitor.run())
+        else:
+            log.warning("notifications disabled: nothing is notified, and no cluster reachability is recorded")
         log.info(
             "hub ready (database %s, Kafka %s)",
             engine.url.render_as_string(hide_password=True),
@@ -132,6 +152,7 @@ def create_app(
         tokens.router,
         audit.router,
         ops.router,
+        notification_api.router,
     ):
         app.include_router(router)
     return app

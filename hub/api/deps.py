@@ -22,6 +22,7 @@ from hub.auth.roles import Principal, Role
 from hub.auth.service import TokenService
 from hub.errors import Forbidden
 from hub.metrics import HubMetrics
+from hub.notifications.service import NotificationService
 from hub.rollouts.service import RolloutService, StrategyService
 from hub.services.applications import ApplicationService
 from hub.services.clusters import ClusterService
@@ -40,6 +41,7 @@ class Services:
     strategies: StrategyService
     rollouts: RolloutService
     metrics: HubMetrics
+    notifications: NotificationService
 
 
 def get_services(request: Request) -> Services:

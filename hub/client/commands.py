@@ -10,6 +10,7 @@ fleetcast releases APP
 fleetcast delete APP
 
 Strategies and rollouts: hub/client/rollouts.py. Tokens, whoami and the audit log: hub/client/access.py.
+Notifications: hub/client/notify.py.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 from hub.client.access import add_access_commands
 from hub.client.config import ConfigError, load_settings
 from hub.client.http import JSON, HubClient, HubError
+from hub.client.notify import add_notify_commands
 from hub.client.rollouts import add_rollout_commands
 from hub.client.tables import or_dash, render_table
 
@@ -247,6 +249,7 @@ def add_commands(commands: Any) -> None:
 
     add_rollout_commands(commands, add_command)
     add_access_commands(commands, add_command)
+    add_notify_commands(commands, add_command)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -23,6 +23,12 @@ from hub.diffs import api as diff_api
 from hub.diffs.channel import DryRunChannel
 from hub.diffs.service import DiffService, ensure_request_topics
 from hub.metrics import HubMetrics
+from hub.notifications import api as notification_api
+from hub.notifications.deliverer import Deliverer
+from hub.notifications.differs import ManifestSummaryDiffer
+from hub.notifications.monitor import ReachabilityMonitor
+from hub.notifications.notifier import Notifier
+from hub.notifications.service import NotificationService
 from hub.relay import OutboxRelay
 from hub.report_consumer import ReportConsumer
 from hub.rollouts import api as rollout_api
@@ -75,6 +81,9 @@ def create_app(
         rollouts = RolloutService(ctx)
         # Live diffs: the deadline a spoke reads must be wall time, whatever clock the hub runs on.
         dry_runs = DryRunChannel(settings, topics, utc_now)
+        deliveries_signal = asyncio.Event()
+        hub_url = settings.notifications.hub_url or f"http://{settings.host}:{settings.port}"
+        notifications = NotificationService(ctx, deliveries_signal, hub_url)
         app.state.engine = engine
         app.state.topics = topics
         app.state.context = ctx
@@ -89,6 +98,7 @@ def create_app(
             rollouts=rollouts,
             metrics=metrics,
             diffs=DiffService(ctx, rollouts, dry_runs),
+            notifications=notifications,
         )
         tasks: list[asyncio.Task[None]] = []
         topics_ready = asyncio.Event()
@@ -107,6 +117,16 @@ def create_app(
             log.warning("rollout driver disabled: runs move only when another hub drives them")
         if settings.reports_enabled:
             _spawn(tasks, "report-consumer", ReportConsumer(settings, reports, metrics, topics_ready).run())
+        if settings.notifications.enabled:
+            # The diff in approval requests: release N's manifests against release N-1's.
+            differ = ManifestSummaryDiffer()
+            notifier = Notifier(ctx, settings.notifications, differ, rollouts.get, deliveries_signal, hub_url)
+            _spawn(tasks, "notifier", notifier.run())
+            _spawn(tasks, "deliverer", Deliverer(ctx, settings.notifications, deliveries_signal, metrics).run())
+            monitor = ReachabilityMonitor(ctx, settings.notifications.monitor_interval_seconds)
+            _spawn(tasks, "cluster-monitor", monitor.run())
+        else:
+            log.warning("notifications disabled: nothing is notified, and no cluster reachability is recorded")
         log.info(
             "hub ready (database %s, Kafka %s)",
             engine.url.render_as_string(hide_password=True),
@@ -142,6 +162,7 @@ def create_app(
         audit.router,
         ops.router,
         diff_api.router,
+        notification_api.router,
     ):
         app.include_router(router)
     return app

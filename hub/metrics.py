@@ -62,3 +62,11 @@ class HubMetrics:
             self.applications_health.labels(health=health.value)
         for kind in ("status", "heartbeat"):
             self.reports_ingested.labels(type=kind)
+        self.notification_deliveries = Counter(
+            "fleetcast_hub_notification_deliveries",
+            "Notification delivery attempts recorded, by result (delivered, retried, failed).",
+            ["result"],
+            registry=registry,
+        )
+        for result in ("delivered", "retried", "failed"):
+            self.notification_deliveries.labels(result=result)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from hub.notifications.settings import NotificationSettings
+
 
 class HubSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FLEETCAST_HUB_", env_nested_delimiter="__", extra="ignore")
@@ -44,3 +46,5 @@ class HubSettings(BaseSettings):
     max_message_bytes: int = Field(
         default=1_000_000, ge=1024, description="Largest desired-state event; bigger bundles are refused at the API."
     )
+    # Webhook notifications: FLEETCAST_HUB_NOTIFICATIONS__TIMEOUT_SECONDS=5 and so on (docs/notifications.md).
+    notifications: NotificationSettings = Field(default_factory=NotificationSettings)

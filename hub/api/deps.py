@@ -23,6 +23,7 @@ from hub.auth.service import TokenService
 from hub.diffs.service import DiffService
 from hub.errors import Forbidden
 from hub.metrics import HubMetrics
+from hub.notifications.service import NotificationService
 from hub.rollouts.service import RolloutService, StrategyService
 from hub.services.applications import ApplicationService
 from hub.services.clusters import ClusterService
@@ -42,6 +43,7 @@ class Services:
     rollouts: RolloutService
     metrics: HubMetrics
     diffs: DiffService
+    notifications: NotificationService
 
 
 def get_services(request: Request) -> Services:

@@ -18,6 +18,7 @@ that runs `handler(client, args) -> (data for -o json, text)`. Every such module
 hub.client modules (http, tables: both import nothing heavy); import anything else (yaml, pydantic,
 schemas, other hub modules) inside the handler that needs it. tests/unit/test_cli_startup.py fails
 when building the parser imports a heavy package.
+Notifications: hub/client/notify.py.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from typing import Any
 
 from hub.client.access import add_access_commands
 from hub.client.http import JSON, HubClient, HubError
+from hub.client.notify import add_notify_commands
 from hub.client.rollouts import add_rollout_commands
 from hub.client.tables import or_dash, render_table
 
@@ -254,6 +256,7 @@ def add_commands(commands: Any) -> None:
 
     add_rollout_commands(commands, add_command)
     add_access_commands(commands, add_command)
+    add_notify_commands(commands, add_command)
 
 
 def run(args: argparse.Namespace) -> int:

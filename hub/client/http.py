@@ -196,3 +196,25 @@ class HubClient:
         """approve | pause | resume | abort | rollback, with comment, revision and (approve) wave."""
         payload = {key: value for key, value in body.items() if value is not None}
         return self._call("POST", f"/applications/{application}/rollout/{action}", json=payload)
+
+    # notifications
+    def notification_events(self) -> list[JSON]:
+        items: list[JSON] = self._call("GET", "/notifications/events")["items"]
+        return items
+
+    def subscribe(self, subscription: JSON) -> JSON:
+        return self._call("POST", "/notifications/subscriptions", json=subscription)
+
+    def subscriptions(self) -> list[JSON]:
+        items: list[JSON] = self._call("GET", "/notifications/subscriptions")["items"]
+        return items
+
+    def unsubscribe(self, subscription: int) -> JSON:
+        return self._call("DELETE", f"/notifications/subscriptions/{subscription}")
+
+    def test_subscription(self, subscription: int) -> JSON:
+        return self._call("POST", f"/notifications/subscriptions/{subscription}/test")
+
+    def deliveries(self, **filters: str | None) -> JSON:
+        """A page of the delivery log, newest first: {"items": [...], "next_before": id or None}."""
+        return self._call("GET", "/notifications/deliveries", params=self._params(**filters))

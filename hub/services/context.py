@@ -39,6 +39,9 @@ class ServiceContext:
     outbox_signal: asyncio.Event = field(default_factory=asyncio.Event)
     # Set when a run became due (a report, a control action): the rollout driver looks at once.
     rollout_signal: asyncio.Event = field(default_factory=asyncio.Event)
+    # Set after every commit of `writing()` (each may have added audit events): the notifier reads the
+    # audit log at once instead of at its next poll. Others that record audit events set it themselves.
+    audit_signal: asyncio.Event = field(default_factory=asyncio.Event)
     # Generation bumps read then write; one writer at a time in this process, and the `locks` row
     # (FOR UPDATE) serializes writers across replicas on PostgreSQL.
     write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -67,6 +70,7 @@ class ServiceContext:
             # (An exception skips this, and the rollback left nothing.)
             self.outbox_signal.set()
             self.rollout_signal.set()
+            self.audit_signal.set()
 
 
 def to_placement(row: models.Placement) -> Placement:

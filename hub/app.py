@@ -19,6 +19,8 @@ from hub.api import errors as api_errors
 from hub.api.deps import Services
 from hub.audit.service import AuditService
 from hub.auth.service import TokenService
+from hub.images import api as images_api
+from hub.images.service import ImageService
 from hub.metrics import HubMetrics
 from hub.relay import OutboxRelay
 from hub.report_consumer import ReportConsumer
@@ -83,6 +85,7 @@ def create_app(
             strategies=StrategyService(ctx),
             rollouts=rollouts,
             metrics=metrics,
+            images=ImageService(ctx),
         )
         tasks: list[asyncio.Task[None]] = []
         topics_ready = asyncio.Event()
@@ -132,6 +135,7 @@ def create_app(
         tokens.router,
         audit.router,
         ops.router,
+        images_api.router,
     ):
         app.include_router(router)
     return app

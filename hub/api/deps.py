@@ -21,6 +21,7 @@ from hub.audit.service import AuditService
 from hub.auth.roles import Principal, Role
 from hub.auth.service import TokenService
 from hub.errors import Forbidden
+from hub.images.service import ImageService
 from hub.metrics import HubMetrics
 from hub.rollouts.service import RolloutService, StrategyService
 from hub.services.applications import ApplicationService
@@ -40,6 +41,7 @@ class Services:
     strategies: StrategyService
     rollouts: RolloutService
     metrics: HubMetrics
+    images: ImageService
 
 
 def get_services(request: Request) -> Services:

@@ -22,6 +22,8 @@ from hub.auth.service import TokenService
 from hub.diffs import api as diff_api
 from hub.diffs.channel import DryRunChannel
 from hub.diffs.service import DiffService, ensure_request_topics
+from hub.images import api as images_api
+from hub.images.service import ImageService
 from hub.metrics import HubMetrics
 from hub.notifications import api as notification_api
 from hub.notifications.deliverer import Deliverer
@@ -99,6 +101,7 @@ def create_app(
             metrics=metrics,
             diffs=DiffService(ctx, rollouts, dry_runs),
             notifications=notifications,
+            images=ImageService(ctx),
         )
         tasks: list[asyncio.Task[None]] = []
         topics_ready = asyncio.Event()
@@ -163,6 +166,7 @@ def create_app(
         ops.router,
         diff_api.router,
         notification_api.router,
+        images_api.router,
     ):
         app.include_router(router)
     return app

@@ -4,10 +4,11 @@ notion of readiness are Ready once they exist."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from schemas.v1 import Health
+from schemas.v1 import ContainerType, Health, ObjectRef, RunningImage
 
 Obj = Mapping[str, Any]
 Verdict = tuple[Health, str]
@@ -181,23 +182,81 @@ def object_health(kind: str, obj: Obj | None) -> Verdict:
     return summarize(obj) if summarize else (Health.READY, "")
 
 
-def _pod_spec(kind: str, obj: Obj) -> Mapping[str, Any] | None:
+# Where pod templates are. The hub has its own copy of this traversal (hub/images/pods.py): hub and
+# spoke never import each other, and schemas/ is the wire contract, not manifest knowledge.
+# tests/unit/test_pod_templates_agree.py keeps the two in step.
+_TEMPLATED = frozenset({"Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "ReplicationController"})
+_CONTAINER_LISTS: tuple[tuple[str, str, ContainerType], ...] = (
+    ("initContainers", "initContainerStatuses", "init"),
+    ("containers", "containerStatuses", "container"),
+    ("ephemeralContainers", "ephemeralContainerStatuses", "ephemeral"),
+)
+_DIGEST = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$")
+
+
+def pod_spec(kind: str, obj: Obj) -> Mapping[str, Any] | None:
+    """The object's pod spec: a Pod's spec, a CronJob's job template's, the pod template of the
+    workload kinds and of any other object whose spec.template.spec holds containers."""
     spec = _spec(obj)
     if kind == "Pod":
         return spec
     if kind == "CronJob":
-        spec = (spec.get("jobTemplate") or {}).get("spec") or {}
-    if kind in ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob"):
-        return (spec.get("template") or {}).get("spec") or {}
+        template = ((spec.get("jobTemplate") or {}).get("spec") or {}).get("template") or {}
+        return template.get("spec") or {}
+    template_spec = (spec.get("template") or {}).get("spec") if isinstance(spec.get("template"), Mapping) else None
+    if not isinstance(template_spec, Mapping):
+        return None
+    if kind in _TEMPLATED or any(isinstance(template_spec.get(field), list) for field, _, _ in _CONTAINER_LISTS):
+        return template_spec
     return None
 
 
-def images(kind: str, obj: Obj | None) -> list[str]:
-    """Container images a workload runs, init containers included, as its live spec says."""
+def _digest(image: str, image_id: object) -> str | None:
+    """The digest that runs: from the container status's imageID (`repo@sha256:...`; a bare `sha256:`
+    there is the image's config id under some runtimes, not a registry digest) or the spec's `@digest`."""
+    for text in (image_id, image):
+        if isinstance(text, str) and "@" in text:
+            digest = text.rpartition("@")[2]
+            if _DIGEST.match(digest):
+                return digest
+    return None
+
+
+def running_images(kind: str, obj: Obj | None, ref: ObjectRef | None = None) -> list[RunningImage]:
+    """Per container of the object's pod template (init, regular, ephemeral): the image, and the digest
+    running when the cluster says (a Pod's container statuses; a workload's template has none). The
+    object is named by `ref` if given (what was applied), else by its metadata."""
     if obj is None:
         return []
-    pod_spec = _pod_spec(kind, obj)
-    if not pod_spec:
+    spec = pod_spec(kind, obj)
+    if not spec:
         return []
-    containers = list(pod_spec.get("initContainers") or []) + list(pod_spec.get("containers") or [])
-    return sorted({str(container["image"]) for container in containers if container.get("image")})
+    metadata = obj.get("metadata") or {}
+    namespace, name = (ref.namespace, ref.name) if ref else (metadata.get("namespace"), str(metadata.get("name", "")))
+    status = _status(obj) if kind == "Pod" else {}
+    found: list[RunningImage] = []
+    for field, statuses_field, container_type in _CONTAINER_LISTS:
+        image_ids = {
+            s.get("name"): s.get("imageID") for s in status.get(statuses_field) or [] if isinstance(s, Mapping)
+        }
+        for container in spec.get(field) or []:
+            if not isinstance(container, Mapping) or not isinstance(container.get("image"), str):
+                continue
+            container_name = str(container.get("name", ""))
+            found.append(
+                RunningImage(
+                    kind=kind,
+                    namespace=namespace,
+                    name=name,
+                    container=container_name,
+                    container_type=container_type,
+                    image=container["image"],
+                    digest=_digest(container["image"], image_ids.get(container_name)),
+                )
+            )
+    return found
+
+
+def images(kind: str, obj: Obj | None) -> list[str]:
+    """Container images a workload runs, init and ephemeral containers included, as its live spec says."""
+    return sorted({running.image for running in running_images(kind, obj)})

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from schemas.v1 import Bundle, Health, ObjectAction, ObjectRef, ObjectStatus, Removal, StatusReport
+from schemas.v1 import Bundle, Health, ObjectAction, ObjectRef, ObjectStatus, Removal, RunningImage, StatusReport
 from spoke import health
 from spoke.errors import ErrorClass
 
@@ -40,6 +40,7 @@ def bundle_status(
 ) -> StatusReport:
     objects: list[ObjectStatus] = []
     images: set[str] = set()
+    containers: list[RunningImage] = []
     healths: list[Health] = []
     for outcome in outcomes:
         if outcome.action == "pruned":
@@ -48,7 +49,9 @@ def bundle_status(
         obj = live(outcome.ref)
         verdict, message = health.object_health(outcome.ref.kind, obj)
         healths.append(verdict)
-        images.update(health.images(outcome.ref.kind, obj))
+        running = health.running_images(outcome.ref.kind, obj, outcome.ref)
+        containers.extend(running)
+        images.update(r.image for r in running)
         objects.append(
             ObjectStatus(ref=outcome.ref, action=outcome.action, health=verdict, message=message, error=outcome.error)
         )
@@ -70,6 +73,7 @@ def bundle_status(
         health=overall,
         objects=objects,
         images=sorted(images),
+        containers=containers,
         errors=list(errors),
         time=now,
     )
@@ -97,6 +101,8 @@ def removal_status(
         removed=not errors,
         health=Health.MISSING if not errors else Health.DEGRADED,
         objects=objects,
+        # Uninstalled, nothing of it runs (an empty list, not None: None is an older spoke's silence).
+        containers=[],
         errors=list(errors),
         time=now,
     )

@@ -22,6 +22,7 @@ from hub.auth.roles import Principal, Role
 from hub.auth.service import TokenService
 from hub.diffs.service import DiffService
 from hub.errors import Forbidden
+from hub.images.service import ImageService
 from hub.metrics import HubMetrics
 from hub.notifications.service import NotificationService
 from hub.rollouts.service import RolloutService, StrategyService
@@ -44,6 +45,7 @@ class Services:
     metrics: HubMetrics
     diffs: DiffService
     notifications: NotificationService
+    images: ImageService
 
 
 def get_services(request: Request) -> Services:

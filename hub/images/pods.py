@@ -7,7 +7,7 @@ tests/unit/test_pod_templates_agree.py keeps the two in step.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,7 +93,7 @@ def containers(manifest: Mapping[str, Any]) -> Iterator[ContainerImage]:
             )
 
 
-def all_containers(manifests: list[Mapping[str, Any]]) -> Iterator[ContainerImage]:
+def all_containers(manifests: Iterable[Mapping[str, Any]]) -> Iterator[ContainerImage]:
     """`containers` of each manifest, in order."""
     for manifest in manifests:
         yield from containers(manifest)

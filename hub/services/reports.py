@@ -11,6 +11,8 @@ from enum import StrEnum
 from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.images.index import IndexRow, index_rows
+from hub.images.store import replace_rows
 from hub.ingest import (
     as_utc,
     became_reachable,
@@ -73,6 +75,9 @@ class ReportService:
         outcomes: list[Outcome] = []
         applications: set[str] = set()
         reachable: set[str] = set()
+        # The image index rows of each (cluster, application) stored, the newest report's if a batch
+        # holds several: replaced in this same transaction.
+        images: dict[tuple[str, str], list[IndexRow]] = {}
         async with self.ctx.storing() as session:
             now = self.ctx.clock()
             known = await _known(session, events)
@@ -82,12 +87,14 @@ class ReportService:
                         outcome = self._status(session, event, now, known)
                         if outcome is Outcome.INGESTED:
                             applications.add(event.data.application)
+                            images[(event.data.cluster, event.data.application)] = index_rows(event.data)
                     else:
                         outcome, resumed = self._heartbeat(event, now, known)
                         if resumed:
                             reachable.add(event.data.cluster)
                     outcomes.append(outcome)
             await session.flush()
+            await replace_rows(session, images)
             # After the statuses are written: on PostgreSQL an update waits for an evaluation holding
             # the run's row, then wakes the run again, so a report never slips past an evaluation unseen.
             woke = False

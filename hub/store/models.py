@@ -380,3 +380,42 @@ class ClusterReachability(Base):
     cluster_id: Mapped[str] = mapped_column(String(63), primary_key=True)
     state: Mapped[str] = mapped_column(String(16))
     since: Mapped[datetime]
+# --- image index (issue 7: the vulnerable-version query) ---
+
+# Bytewise comparison for the sortable version key: "C" on PostgreSQL; SQLite's default is BINARY.
+VersionKeyText = String(64, collation="C").with_variant(String(64), "sqlite")
+
+
+class ImageIndexEntry(Base):
+    """One container image a spoke reports running: per (cluster, application) as many rows as its
+    report has containers, replaced whenever a report of it is stored, gone with its status row.
+    `version_key` is `hub.images.tags.sortable_key` of the tag, None when the tag is no version (or
+    the reference has only a digest): such rows are listed apart, never ordered."""
+
+    __tablename__ = "image_index"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["cluster_id", "application_id"],
+            ["statuses.cluster_id", "statuses.application_id"],
+            ondelete="CASCADE",
+        ),
+        # The query's shape: one repository, a version range, counted per cluster and application and
+        # paged in this order; every column it needs is in the index.
+        Index("ix_image_index_version", "repository", "version_key", "cluster_id", "application_id", "position"),
+    )
+
+    cluster_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    application_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The object and container; None for reports of older spokes, which name only the images.
+    kind: Mapped[str | None] = mapped_column(Text)
+    namespace: Mapped[str | None] = mapped_column(Text)
+    name: Mapped[str | None] = mapped_column(Text)
+    container: Mapped[str | None] = mapped_column(Text)
+    container_type: Mapped[str] = mapped_column(String(16))
+    reference: Mapped[str] = mapped_column(Text)
+    repository: Mapped[str] = mapped_column(String(255))
+    tag: Mapped[str | None] = mapped_column(String(128))
+    version_key: Mapped[str | None] = mapped_column(VersionKeyText)
+    variant: Mapped[str | None] = mapped_column(String(128))
+    digest: Mapped[str | None] = mapped_column(String(255))

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from schemas.v1 import Health
-from spoke.health import images, object_health, worst
+from spoke.health import images, object_health, running_images, worst
 
 
 def cond(kind: str, status: str = "True", **extra: str) -> dict[str, str]:
@@ -120,3 +120,38 @@ def test_images_of_cronjobs_pods_and_others() -> None:
     assert images("Pod", {"spec": pod_spec("p:1", "p:1")}) == ["p:1"]
     assert images("ConfigMap", {"data": {}}) == []
     assert images("Deployment", None) == []
+
+
+DIGEST = "sha256:" + "c" * 64
+
+
+def test_running_images_per_container_with_the_digest_a_pod_reports() -> None:
+    pod = {
+        "metadata": {"name": "p", "namespace": "ns"},
+        "spec": {
+            "initContainers": [{"name": "setup", "image": "busybox:1.36"}],
+            "containers": [{"name": "web", "image": "nginx:1.27.3"}, {"name": "pinned", "image": f"redis@{DIGEST}"}],
+            "ephemeralContainers": [{"name": "debug", "image": "busybox:1.37"}],
+        },
+        "status": {
+            "initContainerStatuses": [{"name": "setup", "imageID": "docker.io/library/busybox@" + DIGEST}],
+            # A bare config id (some runtimes) is not a registry digest.
+            "containerStatuses": [{"name": "web", "imageID": "sha256:" + "d" * 64}],
+        },
+    }
+    running = running_images("Pod", pod)
+    assert [(r.container, r.container_type, r.image, r.digest) for r in running] == [
+        ("setup", "init", "busybox:1.36", DIGEST),
+        ("web", "container", "nginx:1.27.3", None),
+        ("pinned", "container", f"redis@{DIGEST}", DIGEST),
+        ("debug", "ephemeral", "busybox:1.37", None),
+    ]
+    assert {(r.kind, r.namespace, r.name) for r in running} == {("Pod", "ns", "p")}
+
+
+def test_running_images_of_a_cronjob_and_a_custom_workload() -> None:
+    cronjob = {"metadata": {"name": "c"}, "spec": {"jobTemplate": {"spec": {"template": {"spec": pod_spec("cron:1")}}}}}
+    assert [(r.kind, r.name, r.image) for r in running_images("CronJob", cronjob)] == [("CronJob", "c", "cron:1")]
+    rollout = {"metadata": {"name": "r"}, "spec": {"template": {"spec": pod_spec("app:2")}}}
+    assert [r.image for r in running_images("Rollout", rollout)] == ["app:2"]
+    assert running_images("Thing", {"spec": {"template": {"spec": {"replicas": 1}}}}) == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from schemas.v1 import Bundle, Health, ObjectRef, Removal
+from schemas.v1 import Bundle, Health, ObjectRef, Removal, RunningImage
 from spoke.errors import ErrorClass
 from spoke.reports import ObjectOutcome, bundle_status, changed, removal_status
 
@@ -38,7 +38,19 @@ def test_a_bundle_report_carries_health_revisions_and_images() -> None:
     assert (report.observed_generation, report.observed_revision, report.last_attempted_revision) == (7, 3, 3)
     assert report.last_applied_revision == 3
     assert report.images == ["nginx:1"]
+    assert report.containers == [
+        RunningImage(
+            kind="Deployment", namespace="ns", name="web", container="c", container_type="container", image="nginx:1"
+        )
+    ]
     assert report.digest == BUNDLE.digest
+
+
+def test_a_removal_report_says_nothing_runs() -> None:
+    report = removal_status(
+        "c1", Removal(application="app", revision=3, generation=8, reason="deleted"), [], errors=[], now=NOW
+    )
+    assert report.containers == []
 
 
 def test_a_rejected_object_degrades_the_application_and_carries_its_error() -> None:

@@ -19,11 +19,17 @@ from hub.api import errors as api_errors
 from hub.api.deps import Services
 from hub.audit.service import AuditService
 from hub.auth.service import TokenService
+from hub.autoupdate import api as autoupdate_api
+from hub.autoupdate.service import AutoUpdateService
+from hub.campaigns import api as campaign_api
+from hub.campaigns.monitor import CampaignMonitor
+from hub.campaigns.service import CampaignService
 from hub.diffs import api as diff_api
 from hub.diffs.channel import DryRunChannel
 from hub.diffs.service import DiffService, ensure_request_topics
 from hub.images import api as images_api
 from hub.images.service import ImageService
+from hub.images.store import count_clusters_running
 from hub.metrics import HubMetrics
 from hub.notifications import api as notification_api
 from hub.notifications.deliverer import Deliverer
@@ -86,22 +92,27 @@ def create_app(
         deliveries_signal = asyncio.Event()
         hub_url = settings.notifications.hub_url or f"http://{settings.host}:{settings.port}"
         notifications = NotificationService(ctx, deliveries_signal, hub_url)
+        applications = ApplicationService(ctx, rollouts)
+        campaigns = CampaignService(ctx, applications, rollouts, count_clusters_running)
         app.state.engine = engine
         app.state.topics = topics
         app.state.context = ctx
         app.state.services = Services(
             clusters=ClusterService(ctx),
-            applications=ApplicationService(ctx, rollouts),
+            applications=applications,
             fleet=FleetService(ctx),
             reports=reports,
             tokens=TokenService(ctx),
             audit=AuditService(ctx),
             strategies=StrategyService(ctx),
             rollouts=rollouts,
+            campaigns=campaigns,
+            autoupdate=AutoUpdateService(ctx, applications, rollouts),
             metrics=metrics,
             diffs=DiffService(ctx, rollouts, dry_runs),
             notifications=notifications,
             images=ImageService(ctx),
+            settings=settings,
         )
         tasks: list[asyncio.Task[None]] = []
         topics_ready = asyncio.Event()
@@ -116,6 +127,7 @@ def create_app(
         if settings.rollouts_enabled:
             driver = RolloutDriver(rollouts, ctx.rollout_signal, clock, settings.rollout_poll_interval_seconds)
             _spawn(tasks, "rollout-driver", driver.run())
+            _spawn(tasks, "campaign-monitor", CampaignMonitor(campaigns, settings.campaign_poll_interval_seconds).run())
         else:
             log.warning("rollout driver disabled: runs move only when another hub drives them")
         if settings.reports_enabled:
@@ -160,6 +172,8 @@ def create_app(
         applications.router,
         rollout_api.strategies,
         rollout_api.rollouts,
+        campaign_api.router,
+        autoupdate_api.router,
         fleet.router,
         tokens.router,
         audit.router,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hub.notifications.settings import NotificationSettings
@@ -43,6 +43,17 @@ class HubSettings(BaseSettings):
 
     topic_replication_factor: int = Field(default=1, ge=1)
     report_partitions: int = Field(default=1, ge=1)
+    campaign_poll_interval_seconds: float = Field(
+        default=2.0, gt=0, description="How often active fix campaigns are judged against what clusters report."
+    )
+    image_webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="Shared secret of HMAC-signed image-version announcements (POST /api/v1/image-versions) "
+        "from senders without a token; unset: announcements need a deployer token.",
+    )
+    image_webhook_tolerance_seconds: float = Field(
+        default=300.0, gt=0, description="How far a signed announcement's timestamp may be from the hub's clock."
+    )
     max_message_bytes: int = Field(
         default=1_000_000, ge=1024, description="Largest desired-state event; bigger bundles are refused at the API."
     )

@@ -69,6 +69,12 @@ class ApplicationOut(BaseModel):
         description="The newest release rolled out to every cluster it selected: what a joining cluster gets."
     )
     rollout: RolloutSummary | None = Field(description="The newest rollout run, if a release ever had one.")
+    image_overrides: dict[str, str] = Field(
+        description="Image repository -> the tag or digest it runs instead of what the manifests say."
+    )
+    auto_update: list[dict[str, Any]] = Field(
+        description="Auto-update policies: announced versions a policy allows make a release."
+    )
     created_at: datetime
     updated_at: datetime
     clusters: list[ApplicationCluster]
@@ -83,7 +89,13 @@ class ReleaseOut(BaseModel):
     digest: str
     selector: str
     created_at: datetime
-    manifests: list[dict[str, Any]]
+    created_by: str | None = Field(description="Who made it (system:campaigns, system:auto-update for automatic ones).")
+    cause: str | None = Field(description="Why, when not by hand: a campaign or an announced image version.")
+    image_overrides: dict[str, str]
+    manifests: list[dict[str, Any]] = Field(description="What clusters get: the image overrides applied.")
+    source_manifests: list[dict[str, Any]] | None = Field(
+        description="The manifests as given, when the image overrides changed them."
+    )
 
 
 class ReleaseList(BaseModel):

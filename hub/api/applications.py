@@ -34,6 +34,16 @@ class ApplicationPut(BaseModel):
         description="The rollout strategy new releases go out with; null: every selected cluster at once; "
         "omitted: keep the current one. Changing or removing an application's strategy needs the admin role.",
     )
+    image_overrides: dict[str, str] | None = Field(
+        default=None,
+        description='Image -> tag or digest, applied wherever the image runs: {"nginx": "1.27.4"}; replaces the '
+        "application's overrides ({} clears them); omitted: keep them. Each must match an image of the manifests.",
+    )
+    auto_update: list[dict[str, Any]] | None = Field(
+        default=None,
+        description='Auto-update policies [{"image": "nginx", "constraint": "~1.27", "strategy": "staging-first"}]; '
+        "omitted: keep them.",
+    )
 
 
 @router.put("/{application_id}", responses={201: {"description": "A new release was made"}})
@@ -47,6 +57,8 @@ async def put(
         actor=principal.name,
         strategy=body.strategy if "strategy" in body.model_fields_set else KEEP,
         may_change_strategy=principal.has_role(Role.ADMIN),
+        image_overrides=(body.image_overrides or {}) if "image_overrides" in body.model_fields_set else KEEP,
+        auto_update=(body.auto_update or []) if "auto_update" in body.model_fields_set else KEEP,
     )
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     return application

@@ -20,6 +20,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from hub.audit.service import AuditService
 from hub.auth.roles import Principal, Role
 from hub.auth.service import TokenService
+from hub.autoupdate.service import AutoUpdateService
+from hub.campaigns.service import CampaignService
 from hub.diffs.service import DiffService
 from hub.errors import Forbidden
 from hub.images.service import ImageService
@@ -30,6 +32,7 @@ from hub.services.applications import ApplicationService
 from hub.services.clusters import ClusterService
 from hub.services.fleet import FleetService
 from hub.services.reports import ReportService
+from hub.settings import HubSettings
 
 
 @dataclass
@@ -42,10 +45,13 @@ class Services:
     audit: AuditService
     strategies: StrategyService
     rollouts: RolloutService
+    campaigns: CampaignService
+    autoupdate: AutoUpdateService
     metrics: HubMetrics
     diffs: DiffService
     notifications: NotificationService
     images: ImageService
+    settings: HubSettings
 
 
 def get_services(request: Request) -> Services:
@@ -57,7 +63,7 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 
 # auto_error=False: a missing header is answered by `authenticated` in the API's own error shape (and
 # with the hint where the CLI finds its token); the scheme still shows in the OpenAPI document.
-_bearer = HTTPBearer(
+bearer_scheme = HTTPBearer(
     auto_error=False,
     scheme_name="bearer",
     description="A Fleetcast API token, fct_<id>_<secret> (`fleetcast token create`).",
@@ -66,7 +72,7 @@ _bearer = HTTPBearer(
 
 async def authenticated(
     services: ServicesDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> Principal:
     """The caller, from a valid token; 401 otherwise. FastAPI runs it once per request, however many
     dependencies of a route need it."""

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.client.access import add_access_commands
+from hub.client.fixes import add_fix_commands
 from hub.client.http import JSON, HubClient, HubError
 from hub.client.notify import add_notify_commands
 from hub.client.rollouts import add_rollout_commands
@@ -257,6 +258,7 @@ def add_commands(commands: Any) -> None:
     add_rollout_commands(commands, add_command)
     add_access_commands(commands, add_command)
     add_notify_commands(commands, add_command)
+    add_fix_commands(commands, add_command)
 
 
 def run(args: argparse.Namespace) -> int:

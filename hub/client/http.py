@@ -114,6 +114,12 @@ class HubClient:
         result: JSON = response.json()
         return response.status_code == 201, result
 
+    def update_application(self, application: str, **fields: Any) -> tuple[bool, JSON]:
+        """A PUT of only `fields` (image_overrides, auto_update, ...): the rest is kept."""
+        response = self._send("PUT", f"/applications/{application}", json=fields)
+        result: JSON = response.json()
+        return response.status_code == 201, result
+
     def list_applications(self) -> list[JSON]:
         items: list[JSON] = self._call("GET", "/applications")["items"]
         return items
@@ -218,3 +224,18 @@ class HubClient:
     def deliveries(self, **filters: str | None) -> JSON:
         """A page of the delivery log, newest first: {"items": [...], "next_before": id or None}."""
         return self._call("GET", "/notifications/deliveries", params=self._params(**filters))
+
+    # fix campaigns and image-version announcements
+    def fix(self, **body: Any) -> JSON:
+        return self._call("POST", "/campaigns", json={k: v for k, v in body.items() if v is not None})
+
+    def campaign(self, campaign_id: int) -> JSON:
+        return self._call("GET", f"/campaigns/{campaign_id}")
+
+    def campaigns(self, active: bool | None = None) -> list[JSON]:
+        params = {"active": str(active).lower()} if active is not None else {}
+        items: list[JSON] = self._call("GET", "/campaigns", params=params)["items"]
+        return items
+
+    def announce_image_version(self, image: str, version: str) -> JSON:
+        return self._call("POST", "/image-versions", json={"image": image, "version": version})

@@ -47,6 +47,7 @@ async def diff(application_id: str, body: DiffIn, services: ServicesDep, _: Depl
         body.manifests,
         body.selector,
         strategy=body.strategy if "strategy" in body.model_fields_set else KEEP,
+        image_overrides=(body.image_overrides or {}) if "image_overrides" in body.model_fields_set else KEEP,
         live=body.live,
         within=body.timeout_seconds,
     )

@@ -20,7 +20,16 @@ from hub.diffs.views import DiffOut, LiveOut, diff_view, live_out
 from hub.errors import Invalid
 from hub.rollouts.service import RolloutService
 from hub.selectors import parse_selector
-from hub.services.applications import KEEP, Keep, _check_id, _manifests, _selector
+from hub.services.applications import (
+    KEEP,
+    Keep,
+    _check_id,
+    _manifests,
+    _selector,
+    desired_manifests,
+    parse_given_overrides,
+    source_of,
+)
 from hub.services.context import ServiceContext
 from hub.store import models
 from schemas.v1 import content_digest
@@ -46,15 +55,6 @@ class DiffService:
         self.rollouts = rollouts
         self.channel = channel
 
-    def render_new(
-        self, manifests_source: str | list[Any] | None, application: models.Application | None
-    ) -> list[dict[str, Any]] | None:
-        """The manifests a release made from `manifests_source` would hold (None: none given, the
-        current release's stay). Today: parsed and checked as the PUT does (Invalid, 422, otherwise).
-        The one place where rendering (e.g. the application's image overrides) plugs in."""
-        del application  # what rendering will need
-        return _manifests(manifests_source)
-
     async def diff(
         self,
         application_id: str,
@@ -62,6 +62,7 @@ class DiffService:
         selector_source: str | dict[str, Any] | None,
         *,
         strategy: str | Keep | None = KEEP,
+        image_overrides: dict[str, str] | Keep = KEEP,
         live: bool = False,
         within: float = 10.0,
     ) -> DiffOut:
@@ -69,11 +70,12 @@ class DiffService:
         cluster the change reaches for a dry run, waiting at most `within` seconds for the answers."""
         _check_id(application_id)
         selector = _selector(selector_source)
+        source = _manifests(manifests_source)
+        given = None if image_overrides is KEEP else parse_given_overrides(image_overrides)
         async with self.ctx.reading() as session:
             row = await session.get(models.Application, application_id)
             app = row if row is not None and row.deleted_at is None else None
-            manifests = self.render_new(manifests_source, app)
-            if app is None and manifests is None:
+            if app is None and source is None:
                 raise Invalid(f"application {application_id}: manifests are required for a new application")
             if app is None and selector is None:
                 raise Invalid(
@@ -83,11 +85,16 @@ class DiffService:
             wanted = (app.strategy if app is not None else None) if strategy is KEEP else strategy
             if isinstance(wanted, str):
                 await self.rollouts.check_strategy(session, wanted)
-            if manifests is None:
+            if source is None:
                 assert app is not None
                 current = await session.get(models.Release, (app.id, app.revision))
                 assert current is not None
-                manifests = list(current.manifests)
+                source = source_of(current)
+            # What clusters would get: the same rendering as the PUT (image overrides applied).
+            _overrides, rendered = desired_manifests(
+                application_id, source, given, app.image_overrides if app is not None else None
+            )
+            manifests = rendered.manifests
             clusters = {c.id: c for c in await session.scalars(select(models.Cluster))}
             placements = await session.scalars(
                 select(models.Placement).where(

@@ -21,13 +21,13 @@ from datetime import timedelta
 
 import httpx
 
+from hub.auth.signatures import signed_headers
 from hub.errors import retrying
 from hub.metrics import HubMetrics
 from hub.notifications import store
 from hub.notifications.retries import Outcome, Policy, judge, retry_after_seconds
 from hub.notifications.scheduling import Due, pick
 from hub.notifications.settings import NotificationSettings
-from hub.notifications.signatures import signed_headers
 from hub.services.context import ServiceContext
 
 log = logging.getLogger(__name__)
@@ -156,7 +156,7 @@ class Deliverer:
             "User-Agent": USER_AGENT,
             DELIVERY_HEADER: str(sending.id),
             EVENT_HEADER: sending.event_type,
-            **signed_headers(sending.secret, int(self.wall_clock()), sending.body),
+            **signed_headers(sending.secret.encode(), int(self.wall_clock()), sending.body),
         }
         timeout = self.settings.timeout_seconds
         try:

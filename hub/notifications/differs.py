@@ -1,7 +1,7 @@
 """Where the diff in an approval request comes from: any `ReleaseDiffer` the hub is given (the notifier
 takes one as a constructor argument). `ManifestSummaryDiffer` compares a release's manifests with those
-of the release before it (objects added, removed and changed, and the changed fields); a field-level
-differ against what each cluster has can take its place without the notifier changing."""
+of the release before it: the field-level unified diff of hub/diffs (Secret values never shown), cut
+to a length a chat message can hold."""
 
 from __future__ import annotations
 
@@ -10,8 +10,11 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.notifications.releasediff import describe_change
+from hub.diffs.objects import release_diff
 from hub.store import models
+
+# Enough for a reviewer to see what changes; the API (fleetcast diff) shows all of it.
+MAX_DIFF_LINES = 120
 
 
 class ReleaseDiffer(Protocol):
@@ -35,7 +38,13 @@ class ManifestSummaryDiffer:
             .limit(1)
         )
         old = list(previous.manifests) if previous is not None else None
-        text = describe_change(old, list(release.manifests), previous.revision if previous else None, revision)
+        diff = release_diff(
+            old,
+            list(release.manifests),
+            old_label=f"revision {previous.revision}" if previous is not None else "nothing",
+            new_label=f"revision {revision}",
+        )
+        text = diff.render(max_lines=MAX_DIFF_LINES) or "no object changes"
         if previous is not None and previous.selector != release.selector:
             text += f"\nselector: {previous.selector or '(every cluster)'} -> {release.selector or '(every cluster)'}"
         return text

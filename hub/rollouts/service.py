@@ -198,14 +198,18 @@ class RolloutService:
         if row is None or row.deleted_at is not None:
             raise Invalid(f"strategy {name} does not exist (fleetcast strategy list shows those that do)")
 
-    async def start(self, session: AsyncSession, app: models.Application, *, actor: str) -> int:
-        """A run for the application's new release, under its strategy's current version; the active
-        run, if any, is superseded. The first step is taken at once (same transaction)."""
-        assert app.strategy is not None
+    async def start(
+        self, session: AsyncSession, app: models.Application, *, actor: str, strategy: str | None = None
+    ) -> int:
+        """A run for the application's new release, under the current version of `strategy` (None: the
+        application's own); the active run, if any, is superseded. The first step is taken at once (same
+        transaction)."""
+        name = strategy or app.strategy
+        assert name is not None
         now = self.ctx.clock()
-        strategy = await session.get(models.Strategy, app.strategy)
-        assert strategy is not None and strategy.deleted_at is None, "checked when the strategy was set"
-        version = await session.get(models.StrategyVersion, (strategy.name, strategy.version))
+        strategy_row = await session.get(models.Strategy, name)
+        assert strategy_row is not None and strategy_row.deleted_at is None, "checked when the strategy was set"
+        version = await session.get(models.StrategyVersion, (strategy_row.name, strategy_row.version))
         assert version is not None
         spec = StrategySpec.model_validate(version.spec)
         release = await session.get(models.Release, (app.id, app.revision))
@@ -227,8 +231,8 @@ class RolloutService:
             application_id=app.id,
             revision=app.revision,
             digest=app.digest,
-            strategy_name=strategy.name,
-            strategy_version=strategy.version,
+            strategy_name=strategy_row.name,
+            strategy_version=strategy_row.version,
             state=str(RunState.PLANNED),
             active=False,  # set once the superseded run is no longer active (one active per application)
             wave=0,
@@ -256,11 +260,11 @@ class RolloutService:
             actor=actor,
             action="rollout.planned",
             application=app.id,
-            strategy=strategy.name,
+            strategy=strategy_row.name,
             run_id=row.id,
             revision=app.revision,
             digest=app.digest,
-            details={"strategy_version": strategy.version, "waves": dict(waves)},
+            details={"strategy_version": strategy_row.version, "waves": dict(waves)},
         )
         await session.flush()
         await self._evaluate(session, row, now)

@@ -4,6 +4,7 @@ places it; a DELETE removes it from every cluster it was on."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
@@ -11,8 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.audit.log import APPLICATION_DELETED, RELEASE_CREATED, record
+from hub.autoupdate.spec import AutoUpdatePolicy, parse_policies
 from hub.errors import Forbidden, Invalid, NotFound
 from hub.manifests import ManifestError, parse_manifests
+from hub.overrides.render import Rendered, render
+from hub.overrides.spec import ImageOverride, OverrideError, as_stored, parse_overrides
 from hub.placements import Release, plan_release, plan_removals
 from hub.rollouts.service import RolloutService
 from hub.selectors import Selector, SelectorError, parse_selector
@@ -56,6 +60,60 @@ def _selector(source: str | dict[str, Any] | None) -> Selector | None:
         raise Invalid(str(error)) from error
 
 
+def desired_manifests(
+    application_id: str,
+    source: list[dict[str, Any]],
+    given: dict[str, ImageOverride] | None,
+    kept: dict[str, str] | None,
+) -> tuple[dict[str, ImageOverride], Rendered]:
+    """What clusters get from `source` and the overrides (`given` ones replace the `kept` stored ones).
+    Every override given must match an image of the manifests (Invalid names those that do not); kept
+    ones the manifests no longer use are dropped: they have nothing left to do."""
+    overrides = given if given is not None else stored_overrides(kept)
+    rendered = render(source, overrides)
+    unused = sorted(set(overrides) - rendered.matched)
+    if given is not None and unused:
+        raise Invalid(
+            f"application {application_id}: image overrides match no container image of the manifests: "
+            + ", ".join(unused)
+        )
+    return {r: o for r, o in overrides.items() if r in rendered.matched}, rendered
+
+
+def parse_given_overrides(source: dict[str, str]) -> dict[str, ImageOverride]:
+    try:
+        return parse_overrides(source)
+    except OverrideError as error:
+        raise Invalid(str(error), error.problems) from error
+
+
+def stored_overrides(stored: dict[str, str] | None) -> dict[str, ImageOverride]:
+    """Overrides as the hub stored them (canonical names it wrote itself, so they parse)."""
+    return parse_overrides(stored or {})
+
+
+def source_of(release: models.Release) -> list[dict[str, Any]]:
+    """A release's manifests as given, before its image overrides."""
+    return list(release.source_manifests if release.source_manifests is not None else release.manifests)
+
+
+def _policies(source: list[Any]) -> list[AutoUpdatePolicy]:
+    try:
+        return parse_policies(source)
+    except ValueError as error:
+        raise Invalid(str(error)) from error
+
+
+@dataclass(frozen=True)
+class NewRelease:
+    source: list[dict[str, Any]]  # as given
+    overrides: dict[str, ImageOverride]
+    manifests: list[dict[str, Any]]  # rendered: what clusters get
+    digest: str
+    selector: str
+    cause: str | None = None
+
+
 class Keep(Enum):
     """A field the PUT leaves as it is."""
 
@@ -79,16 +137,23 @@ class ApplicationService:
         actor: str,
         strategy: str | Keep | None = KEEP,
         may_change_strategy: bool = False,
+        image_overrides: dict[str, str] | Keep = KEEP,
+        auto_update: list[Any] | Keep = KEEP,
     ) -> tuple[ApplicationOut, bool]:
         """The application after the PUT, and whether a new release was made (recorded as `actor`'s).
 
         `strategy` names the rollout strategy new releases go out with (None: all at once). Changing or
         removing the strategy of an application that has one needs `may_change_strategy` (the admin
-        role): the strategy holds the approval gates a deployer must not be able to step around."""
+        role): the strategy holds the approval gates a deployer must not be able to step around.
+
+        `image_overrides` (repository -> tag or digest) replace the application's; every one given must
+        match an image of the manifests. `auto_update` replaces its auto-update policies."""
         _check_id(application_id)
         # Everything is checked before the transaction: bad input stores and publishes nothing.
         manifests = _manifests(manifests_source)
         selector = _selector(selector_source)
+        given_overrides = None if image_overrides is KEEP else parse_given_overrides(image_overrides)
+        policies = None if auto_update is KEEP else _policies(auto_update)
         async with self.ctx.writing() as session:
             app = await session.get(models.Application, application_id)
             live = app is not None and app.deleted_at is None
@@ -99,11 +164,20 @@ class ApplicationService:
                     f"application {application_id}: a selector is required for a new application "
                     '("" selects every cluster)'
                 )
+            current = await session.get(models.Release, (app.id, app.revision)) if live and app is not None else None
+            current_source = source_of(current) if current is not None else None
             if manifests is None:
-                assert app is not None
-                current = await session.get(models.Release, (app.id, app.revision))
-                assert current is not None
-                manifests = list(current.manifests)
+                assert current_source is not None
+                manifests = current_source
+            overrides, rendered = desired_manifests(
+                application_id, manifests, given_overrides, app.image_overrides if live and app is not None else None
+            )
+            if policies is not None:
+                for policy in policies:
+                    if policy.strategy is not None:
+                        await self.rollouts.check_strategy(session, policy.strategy)
+                if app is not None:
+                    await self._set_auto_update(session, app, policies, actor)
             selector_text = str(selector) if selector is not None else app.selector if app else ""
             current_strategy = app.strategy if live and app is not None else None
             wanted = current_strategy if strategy is KEEP else strategy
@@ -114,15 +188,79 @@ class ApplicationService:
                     f"application {application_id} rolls out with strategy {current_strategy}: changing or removing "
                     "it needs the admin role (the strategy holds the approval gates)"
                 )
-            digest = content_digest(manifests)
-            if live and app is not None and app.digest == digest and app.selector == selector_text:
+            digest = content_digest(rendered.manifests)
+            # The same bundle from other sources or overrides is still a new release: the release is what
+            # the user declared, and a later change of overrides starts from it.
+            unchanged = (
+                live
+                and app is not None
+                and app.digest == digest
+                and app.selector == selector_text
+                and manifests == current_source
+                and as_stored(overrides) == (app.image_overrides or {})
+            )
+            if unchanged:
+                assert app is not None
                 created = False
                 if wanted != current_strategy:
                     await self._set_strategy(session, app, wanted, actor)
             else:
                 created = True
-                await self._release(session, application_id, app, manifests, digest, selector_text, wanted, actor)
+                app = await self._release(
+                    session,
+                    application_id,
+                    app,
+                    NewRelease(manifests, overrides, rendered.manifests, digest, selector_text),
+                    wanted,
+                    actor,
+                )
+                if policies is not None:
+                    app.auto_update = [p.stored() for p in policies]
         return await self.get(application_id), created
+
+    async def release_with_overrides(
+        self,
+        session: AsyncSession,
+        app: models.Application,
+        changes: dict[str, ImageOverride],
+        *,
+        actor: str,
+        cause: str,
+        run_strategy: str | None = None,
+    ) -> int | None:
+        """Inside the caller's write transaction: a new release of `app` whose image overrides are its
+        own with `changes` on top, going out under `run_strategy` (None: the application's). The new
+        revision, or None when the overrides change nothing the manifests use."""
+        current = await session.get(models.Release, (app.id, app.revision))
+        assert current is not None
+        source = source_of(current)
+        overrides = {**stored_overrides(app.image_overrides), **changes}
+        rendered = render(source, overrides)
+        overrides = {r: o for r, o in overrides.items() if r in rendered.matched}
+        digest = content_digest(rendered.manifests)
+        if digest == app.digest:
+            return None
+        release = NewRelease(source, overrides, rendered.manifests, digest, app.selector, cause)
+        await self._release(session, app.id, app, release, app.strategy, actor, run_strategy=run_strategy)
+        return app.revision
+
+    async def _set_auto_update(
+        self, session: AsyncSession, app: models.Application, policies: list[AutoUpdatePolicy], actor: str
+    ) -> None:
+        stored = [p.stored() for p in policies]
+        if stored == list(app.auto_update or []):
+            return
+        now = self.ctx.clock()
+        app.auto_update, app.updated_at = stored, now
+        await record(
+            session,
+            time=now,
+            actor=actor,
+            action="application.auto-update-changed",
+            application=app.id,
+            revision=app.revision,
+            details={"policies": stored},
+        )
 
     async def _set_strategy(
         self, session: AsyncSession, app: models.Application, strategy: str | None, actor: str
@@ -146,13 +284,15 @@ class ApplicationService:
         session: AsyncSession,
         application_id: str,
         app: models.Application | None,
-        manifests: list[dict[str, Any]],
-        digest: str,
-        selector_text: str,
+        new: NewRelease,
         strategy: str | None,
         actor: str,
-    ) -> None:
+        *,
+        run_strategy: str | None = None,
+    ) -> models.Application:
+        """The new release, placed (at once) or started (in waves under `run_strategy` or the strategy)."""
         now = self.ctx.clock()
+        manifests, digest, selector_text = new.manifests, new.digest, new.selector
         if app is None:
             app = models.Application(id=application_id, revision=0, created_at=now)
             session.add(app)
@@ -164,6 +304,7 @@ class ApplicationService:
         app.digest = digest
         app.selector = selector_text
         app.strategy = strategy
+        app.image_overrides = as_stored(new.overrides)
         app.updated_at = now
         session.add(
             models.Release(
@@ -173,6 +314,10 @@ class ApplicationService:
                 digest=digest,
                 selector=selector_text,
                 created_at=now,
+                image_overrides=as_stored(new.overrides),
+                source_manifests=new.source if new.overrides else None,
+                created_by=actor,
+                cause=new.cause,
             )
         )
         await session.flush()
@@ -184,12 +329,17 @@ class ApplicationService:
             application=application_id,
             revision=app.revision,
             digest=digest,
-            details={"selector": selector_text, "strategy": strategy},
+            reason=new.cause,
+            details={
+                "selector": selector_text,
+                "strategy": run_strategy or strategy,
+                "image_overrides": as_stored(new.overrides),
+            },
         )
-        if strategy is not None:
+        if (run_strategy or strategy) is not None:
             # Out in waves: the run dispatches each cluster's bundle when its wave reaches it.
-            await self.rollouts.start(session, app, actor=actor)
-            return
+            await self.rollouts.start(session, app, actor=actor, strategy=run_strategy)
+            return app
         await self.rollouts.supersede_active(
             session, application_id, reason=f"superseded by revision {app.revision}, sent to every cluster at once"
         )
@@ -200,6 +350,7 @@ class ApplicationService:
         release = Release(application_id, app.revision, parse_selector(selector_text))
         changes = plan_release(release, clusters, placements)
         await write_changes(self.ctx, session, changes, lambda _app: manifests)
+        return app
 
     async def delete(self, application_id: str, *, actor: str) -> ApplicationDeleted:
         async with self.ctx.writing() as session:
@@ -265,6 +416,10 @@ class ApplicationService:
                     selector=r.selector,
                     created_at=r.created_at,
                     manifests=r.manifests,
+                    created_by=r.created_by,
+                    cause=r.cause,
+                    image_overrides=dict(r.image_overrides or {}),
+                    source_manifests=r.source_manifests,
                 )
                 for r in rows
             ]
@@ -303,6 +458,8 @@ class ApplicationService:
                     strategy=app.strategy,
                     stable_revision=app.stable_revision,
                     rollout=rollouts.get(app.id),
+                    image_overrides=dict(app.image_overrides or {}),
+                    auto_update=list(app.auto_update or []),
                     created_at=app.created_at,
                     updated_at=app.updated_at,
                     clusters=clusters,

@@ -58,6 +58,11 @@ class Application(Base):
     strategy: Mapped[str | None] = mapped_column(String(63))
     # The newest release rolled out to every cluster it selected: what a cluster that joins gets.
     stable_revision: Mapped[int | None] = mapped_column(Integer)
+    # Image repository (canonical) -> tag or digest, applied to every release's manifests.
+    image_overrides: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    # Auto-update policies: [{image, constraint, strategy}]; an announced version a policy allows makes
+    # a release through an image override.
+    auto_update: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     # Deleted applications keep their row and releases, so re-creating one continues its revisions.
     deleted_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
@@ -71,10 +76,17 @@ class Release(Base):
 
     application_id: Mapped[str] = mapped_column(String(63), ForeignKey("applications.id"), primary_key=True)
     revision: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # What clusters get: the source manifests with the image overrides applied.
     manifests: Mapped[list[Any]] = mapped_column(JSON)
     digest: Mapped[str] = mapped_column(String(80))
     selector: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
+    image_overrides: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    # The manifests as given, when overrides changed them; None: the same as `manifests`.
+    source_manifests: Mapped[list[Any] | None] = mapped_column(JSON)
+    created_by: Mapped[str | None] = mapped_column(String(63))
+    # Why it was made when not by hand: "campaign 3", "auto-update: nginx 1.27.5".
+    cause: Mapped[str | None] = mapped_column(Text)
 
 
 class Placement(Base):
@@ -380,6 +392,8 @@ class ClusterReachability(Base):
     cluster_id: Mapped[str] = mapped_column(String(63), primary_key=True)
     state: Mapped[str] = mapped_column(String(16))
     since: Mapped[datetime]
+
+
 # --- image index (issue 7: the vulnerable-version query) ---
 
 # Bytewise comparison for the sortable version key: "C" on PostgreSQL; SQLite's default is BINARY.
@@ -419,3 +433,42 @@ class ImageIndexEntry(Base):
     version_key: Mapped[str | None] = mapped_column(VersionKeyText)
     variant: Mapped[str | None] = mapped_column(String(128))
     digest: Mapped[str | None] = mapped_column(String(255))
+
+
+# -- fix campaigns (issue 7) -------------------------------------------------------------------------
+
+
+class Campaign(Base):
+    """A security fix rolled through every application that uses an image below a version."""
+
+    __tablename__ = "campaigns"
+    __table_args__ = (Index("ix_campaigns_active", "active"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    image: Mapped[str] = mapped_column(String(255))  # canonical repository
+    target: Mapped[str] = mapped_column(String(255))  # the tag or digest fixed applications run
+    older_than: Mapped[str] = mapped_column(String(128))  # the version below which a reference is vulnerable
+    strategy: Mapped[str | None] = mapped_column(String(63))  # None: each application's own
+    state: Mapped[str] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str | None] = mapped_column(Text)
+    vulnerable_clusters: Mapped[int | None] = mapped_column(Integer)  # as last evaluated
+    # Applications it left to a person: [{application, references, reason}].
+    skipped: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(63))
+    updated_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+
+
+class CampaignApplication(Base):
+    """One application a campaign released: what it used, what it got, and the run taking it out."""
+
+    __tablename__ = "campaign_applications"
+
+    campaign_id: Mapped[int] = mapped_column(Integer, ForeignKey("campaigns.id"), primary_key=True)
+    application_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    found: Mapped[list[str]] = mapped_column(JSON)  # the vulnerable references in its manifests
+    override: Mapped[str] = mapped_column(String(255))
+    revision: Mapped[int] = mapped_column(Integer)
+    run_id: Mapped[int | None] = mapped_column(Integer)

@@ -6,6 +6,8 @@ fleetcast apply APP -f manifests.yaml --selector 'env in (staging,prod)' [--stra
 fleetcast status APP
 fleetcast versions [--app APP] [--selector S]      revision and health per application and cluster
 fleetcast versions --image nginx [--selector S]    which clusters run which tags or digests
+fleetcast versions --image nginx --older-than 1.27.4 [--newer-than V] [--not TAG] [--app A] [--all]
+                                                   which containers run it at those versions (hub/client/images.py)
 fleetcast releases APP
 fleetcast delete APP
 
@@ -33,6 +35,7 @@ from typing import Any
 from hub.client.access import add_access_commands
 from hub.client.fixes import add_fix_commands
 from hub.client.http import JSON, HubClient, HubError
+from hub.client.images import add_image_version_options, image_versions, wants_version_query
 from hub.client.notify import add_notify_commands
 from hub.client.rollouts import add_rollout_commands
 from hub.client.tables import or_dash, render_table
@@ -163,6 +166,8 @@ def _status(client: HubClient, args: argparse.Namespace) -> tuple[Any, str]:
 
 
 def _versions(client: HubClient, args: argparse.Namespace) -> tuple[Any, str]:
+    if wants_version_query(args):
+        return image_versions(client, args)
     if args.image:
         images = client.images(args.image, args.selector)
         rows = [
@@ -248,6 +253,7 @@ def add_commands(commands: Any) -> None:
     p.add_argument("--image", help="image name, e.g. nginx or registry.example.com:5000/team/api")
     p.add_argument("--app", help="only this application")
     p.add_argument("--selector", "-l", help="only clusters matching this label selector")
+    add_image_version_options(p)
 
     p = command("releases", _releases, "an application's release history")
     p.add_argument("app")

@@ -144,6 +144,11 @@ class HubClient:
         items: list[JSON] = self._call("GET", "/images", params=self._params(name=name, selector=selector))["items"]
         return items
 
+    def image_versions(self, image: str, params: dict[str, Any]) -> JSON:
+        """One page of `GET /images/{image}/versions`; `params` without value are left out."""
+        query = {key: value for key, value in params.items() if value not in (None, "", [])}
+        return self._call("GET", f"/images/{image}/versions", params=query)
+
     # access: tokens, who am I, the audit log
     def create_token(self, name: str, roles: list[str], expires_in_seconds: int | None = None) -> JSON:
         body = {"name": name, "roles": roles, "expires_in_seconds": expires_in_seconds}

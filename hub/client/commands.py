@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.client.access import add_access_commands
+from hub.client.diffs import add_diff_commands
 from hub.client.fixes import add_fix_commands
 from hub.client.http import JSON, HubClient, HubError
 from hub.client.images import add_image_version_options, image_versions, wants_version_query
@@ -265,6 +266,7 @@ def add_commands(commands: Any) -> None:
     add_access_commands(commands, add_command)
     add_notify_commands(commands, add_command)
     add_fix_commands(commands, add_command)
+    add_diff_commands(commands, add_command)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -276,7 +278,9 @@ def run(args: argparse.Namespace) -> int:
             data, text = handler(client, args)
     except (HubError, ConfigError) as error:
         print(f"error: {error}", file=sys.stderr)
-        return 1
+        # A command whose exit status 1 means something else (diff: changes found) sets its own.
+        error_exit_code: int = getattr(args, "error_exit_code", 1)
+        return error_exit_code
     print(json.dumps(data, indent=2) if args.output == "json" else text)
     # A command may set its own exit status (rollout status --watch: whether the rollout succeeded).
     exit_code: int = getattr(args, "exit_code", 0)

@@ -120,6 +120,30 @@ class HubClient:
         result: JSON = response.json()
         return response.status_code == 201, result
 
+    def diff_application(
+        self,
+        application: str,
+        manifests: str,
+        selector: str | None = None,
+        *,
+        strategy: str | None = None,
+        no_strategy: bool = False,
+        live: bool = False,
+        timeout_seconds: float = 10.0,
+    ) -> JSON:
+        """What a PUT with these would change, per cluster (nothing is applied). `selector` None: the
+        application's current one."""
+        body: JSON = {"manifests": manifests, "live": live, "timeout_seconds": timeout_seconds}
+        if selector is not None:
+            body["selector"] = selector
+        if no_strategy:
+            body["strategy"] = None
+        elif strategy is not None:
+            body["strategy"] = strategy
+        # The hub waits up to timeout_seconds for the clusters before it answers.
+        wait = self._http.timeout.read or 30.0
+        return self._call("POST", f"/applications/{application}/diff", json=body, timeout=wait + timeout_seconds)
+
     def list_applications(self) -> list[JSON]:
         items: list[JSON] = self._call("GET", "/applications")["items"]
         return items

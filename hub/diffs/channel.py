@@ -85,10 +85,15 @@ class DryRunChannel:
         )
         try:
             await consumer.start()
-            await consumer.topics()  # a full metadata fetch: the reply topic's partitions become known
-            partitions = [
-                TopicPartition(REPLIES_TOPIC, p) for p in sorted(consumer.partitions_for_topic(REPLIES_TOPIC))
-            ]
+            # A full metadata fetch makes the reply topic's partitions known; a topic created a moment
+            # ago may not be in the broker's metadata yet: ask again shortly, it is not an error.
+            known = None
+            while not known:
+                await consumer.topics()
+                known = consumer.partitions_for_topic(REPLIES_TOPIC)
+                if not known:
+                    await asyncio.sleep(self._settings.relay_poll_interval_seconds)
+            partitions = [TopicPartition(REPLIES_TOPIC, p) for p in sorted(known)]
             consumer.assign(partitions)
             await consumer.seek_to_end(*partitions)
             for partition in partitions:

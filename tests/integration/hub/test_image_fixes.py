@@ -38,6 +38,20 @@ async def test_image_overrides_make_a_release_whose_bundle_runs_the_override(
         )
         assert created.status_code == 201, created.text
 
+        # The preview of an override change shows only the image lines.
+        await hub.drained()
+        preview = await client.post(f"/api/v1/applications/{app}/diff", json={"image_overrides": {"nginx": "1.27.4"}})
+        assert preview.status_code == 200, preview.text
+        (reached,) = [c for c in preview.json()["clusters"] if c["cluster"] == cluster]
+        (changed,) = reached["objects"]
+        changes = [
+            line for line in changed["diff"].splitlines() if line[:1] in "+-" and not line.startswith(("+++", "---"))
+        ]
+        assert [(line[0], line[1:].strip()) for line in changes] == [
+            ("-", "- image: nginx:1.27.3"),
+            ("+", "- image: nginx:1.27.4"),
+        ], changed["diff"]
+
         overridden = await client.put(f"/api/v1/applications/{app}", json={"image_overrides": {"nginx": "1.27.4"}})
         assert overridden.status_code == 201, overridden.text
         assert overridden.json()["image_overrides"] == {"docker.io/library/nginx": "1.27.4"}

@@ -85,10 +85,10 @@ class DryRunChannel:
         )
         try:
             await consumer.start()
-            await consumer.topics()  # a full metadata fetch: the reply topic's partitions become known
-            partitions = [
-                TopicPartition(REPLIES_TOPIC, p) for p in sorted(consumer.partitions_for_topic(REPLIES_TOPIC))
-            ]
+            numbers = await self._topics.partitions(REPLIES_TOPIC)
+            if not numbers:
+                raise RuntimeError(f"topic {REPLIES_TOPIC} does not exist")
+            partitions = [TopicPartition(REPLIES_TOPIC, p) for p in numbers]
             consumer.assign(partitions)
             await consumer.seek_to_end(*partitions)
             for partition in partitions:

@@ -73,6 +73,19 @@ class TopicManager:
                         await self._create(missing)
         log.info("topics ready: %s", ", ".join(names))
 
+    async def partitions(self, topic: str) -> list[int]:
+        """The topic's partition numbers; [] when it does not exist."""
+        async with self._lock:
+            admin = await self._client()
+            try:
+                (described,) = await admin.describe_topics([topic])
+            except Exception:
+                await self._reset()
+                raise
+        if described.get("error_code"):
+            return []
+        return sorted(int(p["partition"]) for p in described.get("partitions") or [])
+
     async def ping(self) -> None:
         async with self._lock:
             admin = await self._client()

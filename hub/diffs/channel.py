@@ -85,15 +85,10 @@ class DryRunChannel:
         )
         try:
             await consumer.start()
-            # A full metadata fetch makes the reply topic's partitions known; a topic created a moment
-            # ago may not be in the broker's metadata yet: ask again shortly, it is not an error.
-            known = None
-            while not known:
-                await consumer.topics()
-                known = consumer.partitions_for_topic(REPLIES_TOPIC)
-                if not known:
-                    await asyncio.sleep(self._settings.relay_poll_interval_seconds)
-            partitions = [TopicPartition(REPLIES_TOPIC, p) for p in sorted(known)]
+            numbers = await self._topics.partitions(REPLIES_TOPIC)
+            if not numbers:
+                raise RuntimeError(f"topic {REPLIES_TOPIC} does not exist")
+            partitions = [TopicPartition(REPLIES_TOPIC, p) for p in numbers]
             consumer.assign(partitions)
             await consumer.seek_to_end(*partitions)
             for partition in partitions:

@@ -1,4 +1,5 @@
-"""Export the JSON Schema of every v1 event to `schemas/v1/jsonschema/`, for non-Python consumers.
+"""Export the JSON Schema of every v1 event (and of the webhook notification document) to
+`schemas/v1/jsonschema/`, for non-Python consumers.
 
 python -m schemas.export          # write the files
 python -m schemas.export --check  # exit 1 if the files differ from the models (CI runs this as a test)
@@ -23,6 +24,7 @@ from schemas.v1 import (
     RemovalEvent,
     StatusEvent,
 )
+from schemas.v1.notifications import Notification
 
 JSONSCHEMA_DIR = Path(__file__).parent / "v1" / "jsonschema"
 
@@ -34,6 +36,8 @@ _MODELS: dict[str, Any] = {
     "dry-run-request-event": DryRunRequestEvent,
     "dry-run-reply-event": DryRunReplyEvent,
     "event": Event,
+    # What a webhook receives (format json): hub/notifications, docs/notifications.md.
+    "notification": Notification,
 }
 
 

@@ -10,6 +10,12 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests check invariants, not speed: Hypothesis's default 200 ms deadline per example (and its
+# too-slow health check) is a wall-clock threshold a busy CI machine crosses, so neither applies here.
+settings.register_profile("fleetcast", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("fleetcast")
 
 _ROOT = Path(__file__).parent
 

@@ -148,8 +148,9 @@ def slack_message(note: Notification) -> dict[str, Any]:
     if note.plan is not None:
         blocks.append(_section(_plan_text(note.plan)))
     if note.diff:
-        diff, _ = _cut(note.diff, SLACK_DIFF_LIMIT)
-        blocks.append(_section(f"*What changes*\n```{_escape(diff)}```"))
+        # Escaped before it is cut: what must fit is the escaped text, closing backticks included.
+        diff, _ = _cut(_escape(note.diff), SLACK_DIFF_LIMIT)
+        blocks.append(_section(f"*What changes*\n```{diff}```"))
     if note.links:
         shown = " · ".join(f"<{url}|{name}>" for name, url in note.links.items())
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": shown}]})

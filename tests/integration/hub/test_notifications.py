@@ -216,7 +216,8 @@ async def test_rollout_events_arrive_signed_with_the_plan_and_the_diff(
         assert message["text"] == note["summary"]
         sections = [b["text"]["text"] for b in message["blocks"] if b["type"] == "section"]
         assert f"*prod* (in progress): {prod}" in sections[1]
-        assert sections[2].startswith("*What changes*\n```revision 1 -&gt; 2")  # escaped for mrkdwn
+        assert sections[2].startswith("*What changes*\n```~ Deployment.apps/shop/web (changed)")
+        assert "+      - image: web:1.0.1" in sections[2]
         assert [d["event"] for d in await deliveries(hub, subscription=ops["id"])] == ["rollout.approval-requested"]
 
         logged = await settled(hub, team["id"], 4)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, delete, func, insert, or_, select, tuple_
+from sqlalchemy import ColumnElement, delete, func, insert, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.images.index import IndexRow
@@ -93,56 +93,68 @@ class Page:
 
 async def selected_clusters(session: AsyncSession, repository: str, selector: Selector) -> set[str]:
     """The clusters running the repository at all whose labels the selector matches."""
-    candidates = list(await session.scalars(select(Entry.cluster_id).where(Entry.repository == repository).distinct()))
-    selected: set[str] = set()
-    for part in chunked(candidates):
-        rows = await session.execute(
-            select(models.Cluster.id, models.Cluster.labels).where(models.Cluster.id.in_(part))
-        )
-        selected.update(cluster for cluster, labels in rows if selector.matches(labels or {}))
-    return selected
+    running = select(Entry.cluster_id).where(Entry.repository == repository).distinct()
+    rows = await session.execute(
+        select(models.Cluster.id, models.Cluster.labels).where(models.Cluster.id.in_(running.scalar_subquery()))
+    )
+    return {cluster for cluster, labels in rows if selector.matches(labels or {})}
 
 
-async def _totals(session: AsyncSession, conditions: list[ColumnElement[bool]], clusters: set[str] | None) -> Totals:
-    if clusters is None:
-        counted = await session.execute(
-            select(
-                func.count(func.distinct(Entry.cluster_id)),
-                func.count(func.distinct(Entry.application_id)),
-                func.count(),
-            ).where(*conditions)
-        )
-        n_clusters, n_applications, n_rows = counted.one()
-        return Totals(n_clusters, n_applications, n_rows)
-    # A label selector is matched in Python (hub/selectors.py): count what the index holds for the
-    # clusters it selected.
-    seen_clusters: set[str] = set()
-    seen_applications: set[str] = set()
-    rows = 0
-    for cluster, application in await session.execute(
-        select(Entry.cluster_id, Entry.application_id).where(*conditions)
-    ):
-        if cluster in clusters:
-            seen_clusters.add(cluster)
-            seen_applications.add(application)
-            rows += 1
-    return Totals(len(seen_clusters), len(seen_applications), rows)
+async def _counted(session: AsyncSession, conditions: list[ColumnElement[bool]]) -> Totals:
+    counted = await session.execute(
+        select(
+            func.count(func.distinct(Entry.cluster_id)), func.count(func.distinct(Entry.application_id)), func.count()
+        ).where(*conditions)
+    )
+    n_clusters, n_applications, n_rows = counted.one()
+    return Totals(n_clusters, n_applications, n_rows)
 
 
-async def _entries(
-    session: AsyncSession, statement: Select[Entry], clusters: set[str] | None, limit: int
-) -> list[Entry]:
-    if clusters is None:
-        return list(await session.scalars(statement.limit(limit)))
-    found: list[Entry] = []
-    result = await session.stream_scalars(statement.execution_options(yield_per=500))
-    async for entry in result:
-        if entry.cluster_id in clusters:
-            found.append(entry)
-            if len(found) >= limit:
-                break
-    await result.close()
-    return found
+Key = tuple[str | None, str, str, int]
+
+
+async def _keys(
+    session: AsyncSession, conditions: list[ColumnElement[bool]], ordered: bool, cursor: Position | None
+) -> list[Key]:
+    """The matching rows' places in index order (read from the index alone), after `cursor`."""
+    statement = (
+        select(Entry.version_key, Entry.cluster_id, Entry.application_id, Entry.position)
+        .where(*conditions, *_after(cursor, ordered))
+        .order_by(*_order(ordered))
+    )
+    return [
+        (key, cluster, application, position)
+        for key, cluster, application, position in await session.execute(statement)
+    ]
+
+
+async def _selected_page(
+    session: AsyncSession,
+    conditions: list[ColumnElement[bool]],
+    ordered: bool,
+    limit: int,
+    cursor: Position | None,
+    clusters: set[str],
+) -> tuple[Totals, list[Entry], bool]:
+    """A label selector is matched in Python (hub/selectors.py): the index gives every matching row's
+    place, and those on selected clusters are counted and paged."""
+    keys = [k for k in await _keys(session, conditions, ordered, None) if k[1] in clusters]
+    totals = Totals(len({k[1] for k in keys}), len({k[2] for k in keys}), len(keys))
+    if cursor is not None:
+        # Where the page starts is the database's order to say (its collation), not Python's.
+        keys = [k for k in await _keys(session, conditions, ordered, cursor) if k[1] in clusters]
+    shown = keys[:limit]
+    if not shown:
+        return totals, [], False
+    # Every row of the page's clusters up to the page's last row is on the page: the first
+    # len(shown) rows of those clusters, in index order, are exactly the page.
+    statement = (
+        select(Entry)
+        .where(*conditions, *_after(cursor, ordered), Entry.cluster_id.in_(sorted({k[1] for k in shown})))
+        .order_by(*_order(ordered))
+        .limit(len(shown))
+    )
+    return totals, list(await session.scalars(statement)), len(keys) > limit
 
 
 async def page(
@@ -157,11 +169,14 @@ async def page(
     """Exact totals, and up to `limit` rows after `cursor`, of the rows that can be ordered
     (`ordered`) or of those listed apart. `clusters`: only these (a selector's choice); None: all."""
     conditions = _filters(query, ordered=ordered)
-    totals = await _totals(session, conditions, clusters)
-    statement = select(Entry).where(*conditions, *_after(cursor, ordered)).order_by(*_order(ordered))
-    entries = await _entries(session, statement, clusters, limit + 1)
-    more = len(entries) > limit
-    entries = entries[:limit]
+    if clusters is not None:
+        totals, entries, more = await _selected_page(session, conditions, ordered, limit, cursor, clusters)
+    else:
+        totals = await _counted(session, conditions)
+        statement = select(Entry).where(*conditions, *_after(cursor, ordered)).order_by(*_order(ordered))
+        entries = list(await session.scalars(statement.limit(limit + 1)))
+        more = len(entries) > limit
+        entries = entries[:limit]
     return Page(totals, entries, position_of(entries[-1]) if more and entries else None)
 
 
@@ -185,10 +200,10 @@ async def count_clusters_running(
         excluded=frozenset(excluded),
         application=application,
     )
-    return (await _totals(session, _filters(query, ordered=True), None)).clusters
+    return (await _counted(session, _filters(query, ordered=True))).clusters
 
 
 async def count_clusters_unordered(session: AsyncSession, repository: str, *, application: str | None = None) -> int:
     """How many distinct clusters run `repository` under a tag that is no version, or a digest only."""
     query = VersionQuery(repository=repository, application=application)
-    return (await _totals(session, _filters(query, ordered=False), None)).clusters
+    return (await _counted(session, _filters(query, ordered=False))).clusters

@@ -176,7 +176,6 @@ class DryRunRequests:
             auto_offset_reset="latest",
             client_id=f"fleetcast-spoke-{self.cluster}-dryrun",
         )
-        self.listening = asyncio.Event()
 
     async def start(self) -> None:
         await self.consumer.start()
@@ -192,7 +191,6 @@ class DryRunRequests:
             except asyncio.CancelledError:
                 raise
             except Exception as error:
-                self.listening.clear()
                 log.exception("dry-run requests: %s; starting again", api_message(error))
                 await asyncio.sleep(self.settings.requeue_delay)
 
@@ -206,7 +204,6 @@ class DryRunRequests:
             await asyncio.sleep(self.settings.requeue_delay)
         self.consumer.assign([self.partition])
         await self.consumer.position(self.partition)  # resolved now: from here on, nothing is missed
-        self.listening.set()
         log.info("answering dry-run requests from %s", self.topic)
         while True:
             batches = await self.consumer.getmany(self.partition, timeout_ms=int(self.settings.poll_timeout * 1000))

@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from hub.notifications.signatures import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
+from hub.auth.signatures import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from tests.e2e.conftest import Fleetcast
 from tests.e2e.test_rollout import deployment_available
 from tests.e2e.test_staged_rollouts import (
@@ -52,7 +52,7 @@ class Delivery:
 
     def signed_with(self, secret: str) -> bool:
         timestamp, signature = self.headers[TIMESTAMP_HEADER.lower()], self.headers[SIGNATURE_HEADER.lower()]
-        return verify(secret, timestamp, self.body, signature, now=int(time.time()))
+        return verify(secret.encode(), timestamp, signature, self.body, now=time.time(), tolerance=300) == ""
 
 
 @dataclass

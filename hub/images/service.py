@@ -44,14 +44,11 @@ class ImageService:
         except (QueryError, SelectorError) as error:
             raise Invalid(str(error)) from error
         async with self.ctx.reading() as session:
-            clusters = (
-                await store.selected_clusters(session, query.repository, parsed_selector)
-                if parsed_selector.requirements
-                else None
+            ordered = await store.page(
+                session, query, ordered=True, limit=rows_limit, cursor=after, selector=parsed_selector
             )
-            ordered = await store.page(session, query, ordered=True, limit=rows_limit, cursor=after, clusters=clusters)
             apart = await store.page(
-                session, query, ordered=False, limit=rows_limit, cursor=unordered_after, clusters=clusters
+                session, query, ordered=False, limit=rows_limit, cursor=unordered_after, selector=parsed_selector
             )
         return ImageVersionsOut(
             image=query.repository,

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, insert, or_, select, tuple_
+from sqlalchemy import ColumnElement, Row, and_, delete, func, insert, or_, select, true, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.images.index import IndexRow
@@ -73,7 +74,7 @@ def _after(cursor: Position | None, ordered: bool) -> list[ColumnElement[bool]]:
     return [tuple_(*_order(False)) > tuple_(cluster, application, position)]
 
 
-def position_of(entry: Entry) -> Position:
+def position_of(entry: Row[Any]) -> Position:
     return entry.version_key or "", entry.cluster_id, entry.application_id, entry.position
 
 
@@ -87,17 +88,32 @@ class Totals:
 @dataclass(frozen=True)
 class Page:
     totals: Totals
-    entries: list[Entry]
+    entries: list[Row[Any]]  # columns of ImageIndexEntry
     next_cursor: Position | None
 
 
-async def selected_clusters(session: AsyncSession, repository: str, selector: Selector) -> set[str]:
-    """The clusters running the repository at all whose labels the selector matches."""
-    running = select(Entry.cluster_id).where(Entry.repository == repository).distinct()
-    rows = await session.execute(
-        select(models.Cluster.id, models.Cluster.labels).where(models.Cluster.id.in_(running.scalar_subquery()))
-    )
-    return {cluster for cluster, labels in rows if selector.matches(labels or {})}
+def selector_condition(selector: Selector) -> ColumnElement[bool]:
+    """The selector as SQL over `clusters.labels` (a JSON object of strings), with Kubernetes'
+    semantics as hub/selectors.py matches them: a cluster without the label is `!=` and `notin` any
+    value. Portable: json_extract on SQLite, ->> on PostgreSQL."""
+    conditions: list[ColumnElement[bool]] = []
+    for requirement in selector.requirements:
+        value = models.Cluster.labels[requirement.key].as_string()
+        if requirement.operator in ("=", "in"):
+            conditions.append(value.in_(requirement.values))
+        elif requirement.operator in ("!=", "notin"):
+            conditions.append(or_(value.is_(None), value.not_in(requirement.values)))
+        elif requirement.operator == "exists":
+            conditions.append(value.is_not(None))
+        else:
+            conditions.append(value.is_(None))
+    return and_(true(), *conditions)
+
+
+def _selected(selector: Selector) -> list[ColumnElement[bool]]:
+    if not selector.requirements:
+        return []
+    return [Entry.cluster_id.in_(select(models.Cluster.id).where(selector_condition(selector)))]
 
 
 async def _counted(session: AsyncSession, conditions: list[ColumnElement[bool]]) -> Totals:
@@ -110,53 +126,6 @@ async def _counted(session: AsyncSession, conditions: list[ColumnElement[bool]])
     return Totals(n_clusters, n_applications, n_rows)
 
 
-Key = tuple[str | None, str, str, int]
-
-
-async def _keys(
-    session: AsyncSession, conditions: list[ColumnElement[bool]], ordered: bool, cursor: Position | None
-) -> list[Key]:
-    """The matching rows' places in index order (read from the index alone), after `cursor`."""
-    statement = (
-        select(Entry.version_key, Entry.cluster_id, Entry.application_id, Entry.position)
-        .where(*conditions, *_after(cursor, ordered))
-        .order_by(*_order(ordered))
-    )
-    return [
-        (key, cluster, application, position)
-        for key, cluster, application, position in await session.execute(statement)
-    ]
-
-
-async def _selected_page(
-    session: AsyncSession,
-    conditions: list[ColumnElement[bool]],
-    ordered: bool,
-    limit: int,
-    cursor: Position | None,
-    clusters: set[str],
-) -> tuple[Totals, list[Entry], bool]:
-    """A label selector is matched in Python (hub/selectors.py): the index gives every matching row's
-    place, and those on selected clusters are counted and paged."""
-    keys = [k for k in await _keys(session, conditions, ordered, None) if k[1] in clusters]
-    totals = Totals(len({k[1] for k in keys}), len({k[2] for k in keys}), len(keys))
-    if cursor is not None:
-        # Where the page starts is the database's order to say (its collation), not Python's.
-        keys = [k for k in await _keys(session, conditions, ordered, cursor) if k[1] in clusters]
-    shown = keys[:limit]
-    if not shown:
-        return totals, [], False
-    # Every row of the page's clusters up to the page's last row is on the page: the first
-    # len(shown) rows of those clusters, in index order, are exactly the page.
-    statement = (
-        select(Entry)
-        .where(*conditions, *_after(cursor, ordered), Entry.cluster_id.in_(sorted({k[1] for k in shown})))
-        .order_by(*_order(ordered))
-        .limit(len(shown))
-    )
-    return totals, list(await session.scalars(statement)), len(keys) > limit
-
-
 async def page(
     session: AsyncSession,
     query: VersionQuery,
@@ -164,20 +133,18 @@ async def page(
     ordered: bool,
     limit: int,
     cursor: Position | None,
-    clusters: set[str] | None,
+    selector: Selector | None = None,
 ) -> Page:
     """Exact totals, and up to `limit` rows after `cursor`, of the rows that can be ordered
-    (`ordered`) or of those listed apart. `clusters`: only these (a selector's choice); None: all."""
-    conditions = _filters(query, ordered=ordered)
-    if clusters is not None:
-        totals, entries, more = await _selected_page(session, conditions, ordered, limit, cursor, clusters)
-    else:
-        totals = await _counted(session, conditions)
-        statement = select(Entry).where(*conditions, *_after(cursor, ordered)).order_by(*_order(ordered))
-        entries = list(await session.scalars(statement.limit(limit + 1)))
-        more = len(entries) > limit
-        entries = entries[:limit]
-    return Page(totals, entries, position_of(entries[-1]) if more and entries else None)
+    (`ordered`) or of those listed apart; only on clusters the selector matches, if one is given."""
+    conditions = _filters(query, ordered=ordered) + _selected(selector or Selector())
+    totals = await _counted(session, conditions)
+    # Plain rows, not ORM objects: a page is read, never changed.
+    statement = select(*Entry.__table__.columns).where(*conditions, *_after(cursor, ordered)).order_by(*_order(ordered))
+    rows = list(await session.execute(statement.limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(totals, rows, position_of(rows[-1]) if more and rows else None)
 
 
 async def count_clusters_running(
@@ -188,6 +155,7 @@ async def count_clusters_running(
     newer_than: VersionKey | None = None,
     excluded: Iterable[str] = (),
     application: str | None = None,
+    selector: Selector | None = None,
 ) -> int:
     """How many distinct clusters spokes report running `repository` (canonical, see
     `hub.images.references.normalise_name`) at a version in the bounds (exclusive), leaving out the
@@ -200,10 +168,12 @@ async def count_clusters_running(
         excluded=frozenset(excluded),
         application=application,
     )
-    return (await _counted(session, _filters(query, ordered=True))).clusters
+    return (await _counted(session, _filters(query, ordered=True) + _selected(selector or Selector()))).clusters
 
 
-async def count_clusters_unordered(session: AsyncSession, repository: str, *, application: str | None = None) -> int:
+async def count_clusters_unordered(
+    session: AsyncSession, repository: str, *, application: str | None = None, selector: Selector | None = None
+) -> int:
     """How many distinct clusters run `repository` under a tag that is no version, or a digest only."""
     query = VersionQuery(repository=repository, application=application)
-    return (await _counted(session, _filters(query, ordered=False))).clusters
+    return (await _counted(session, _filters(query, ordered=False) + _selected(selector or Selector()))).clusters

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, Field
+from sqlalchemy import Row
 
 from hub.images.query import VersionQuery
 from hub.images.store import Totals
-from hub.store import models
 from schemas.v1 import ContainerType
 
 
@@ -54,7 +56,8 @@ class ImageVersionsOut(BaseModel):
     unordered_next_cursor: str | None = Field(description="Pass as `unordered_cursor` for the next page.")
 
 
-def image_row(entry: models.ImageIndexEntry) -> ImageRow:
+def image_row(entry: Row[Any]) -> ImageRow:
+    """From the columns of an ImageIndexEntry."""
     return ImageRow(
         cluster=entry.cluster_id,
         application=entry.application_id,
@@ -62,7 +65,7 @@ def image_row(entry: models.ImageIndexEntry) -> ImageRow:
         namespace=entry.namespace,
         name=entry.name,
         container=entry.container,
-        container_type=entry.container_type,  # type: ignore[arg-type]
+        container_type=entry.container_type,
         reference=entry.reference,
         tag=entry.tag,
         variant=entry.variant,

@@ -16,7 +16,7 @@ Measured, each over `queries` runs with a random bound:
   without HTTP): exact totals and the first page (100 rows) of the rows in the bounds and of the rows
   apart, in one read transaction.
 - `count`: `count_clusters_running(session, repository, older_than=V)`, what fix campaigns poll.
-- `query, selector`: the same with `selector=env=prod` (half the clusters), matched in Python.
+- `query, selector`: the same with `selector=env=prod` (half the clusters; labels matched in SQL).
 - `floor`: an empty read transaction (`SELECT 1`) through the same sessions: what any query costs.
 - `scan`: the count without the index (`NOT INDEXED` / sequential scan), for comparison.
 
@@ -162,11 +162,16 @@ async def load(engine: AsyncEngine, clusters: int, applications: int, containers
             if len(rows) >= BATCH:
                 await flush()
         await flush()
-    # What autovacuum does on a live PostgreSQL (statistics, and the visibility map that lets the
-    # count read the index alone); SQLite's ANALYZE gathers statistics.
+    # What autovacuum does on a live PostgreSQL: statistics, and the visibility map that lets the
+    # count read the index alone. The throwaway server commits asynchronously, and VACUUM marks no
+    # page all-visible before the commit is flushed: CHECKPOINT first. SQLite: statistics.
     async with engine.connect() as connection:
         autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-        await autocommit.execute(text("VACUUM ANALYZE" if engine.dialect.name == "postgresql" else "ANALYZE"))
+        if engine.dialect.name == "postgresql":
+            await autocommit.execute(text("CHECKPOINT"))
+            await autocommit.execute(text("VACUUM ANALYZE"))
+        else:
+            await autocommit.execute(text("ANALYZE"))
     say(f"loaded {clusters} clusters, {total} index rows in {time.monotonic() - started:.0f}s")
     return total
 

@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from hub.images.references import normalise_name
-from hub.images.store import count_clusters_running, count_clusters_unordered
+from hub.images.store import count_clusters_running, count_clusters_unordered, selector_condition
 from hub.images.tags import version_key
+from hub.selectors import parse_selector
 from hub.store import models
 from schemas.v1 import Health, RunningImage, StatusEvent, StatusReport, encode
 from schemas.v1.topics import STATUS_TOPIC, status_key
@@ -192,6 +193,8 @@ async def test_reports_fill_the_index_and_the_query_reads_it(local_fleet: Runnin
                 await count_clusters_running(session, NGINX, older_than=version_key("1.27.4"), excluded=["1.25.0"]) == 2
             )
             assert await count_clusters_unordered(session, NGINX) == 1
+            prod = parse_selector("env=prod")
+            assert await count_clusters_running(session, NGINX, older_than=version_key("1.27.4"), selector=prod) == 1
 
         # A newer report replaces the cluster's rows; a removal leaves none.
         await send(
@@ -217,3 +220,42 @@ async def test_reports_fill_the_index_and_the_query_reads_it(local_fleet: Runnin
                 select(func.count()).select_from(models.ImageIndexEntry).where(models.ImageIndexEntry.cluster_id == c4)
             )
             assert left == 0
+
+
+async def test_selectors_in_sql_match_as_in_python(running_hub: Any) -> None:
+    """The query matches label selectors in SQL (JSON labels): the same clusters as hub/selectors.py."""
+    labelled = {
+        unique("sel"): {"env": "prod", "topology.kubernetes.io/zone": "eu-1"},
+        unique("sel"): {"env": "staging", "tier": ""},
+        unique("sel"): {"tier": "web"},
+        unique("sel"): {},
+    }
+    selectors = [
+        "env=prod",
+        "env!=prod",
+        "env in (prod,staging)",
+        "env notin (prod)",
+        "tier",
+        "!tier",
+        "tier=",
+        "topology.kubernetes.io/zone=eu-1",
+        "env,!tier",
+        "",
+    ]
+    hub: RunningHub
+    async with running_hub() as hub:
+        for name, labels in labelled.items():
+            response = await hub.client.post("/api/v1/clusters", json={"id": name, "labels": labels})
+            assert response.status_code == 201, response.text
+        async with hub.context.reading() as session:
+            for text in selectors:
+                selector = parse_selector(text)
+                in_sql = set(
+                    await session.scalars(
+                        select(models.Cluster.id).where(
+                            models.Cluster.id.in_(list(labelled)), selector_condition(selector)
+                        )
+                    )
+                )
+                in_python = {name for name, labels in labelled.items() if selector.matches(labels)}
+                assert in_sql == in_python, text

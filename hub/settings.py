@@ -42,5 +42,18 @@ class HubSettings(BaseSettings):
     topic_replication_factor: int = Field(default=1, ge=1)
     report_partitions: int = Field(default=1, ge=1)
     max_message_bytes: int = Field(
-        default=1_000_000, ge=1024, description="Largest desired-state event; bigger bundles are refused at the API."
+        default=1_000_000,
+        ge=1024,
+        description=(
+            "Largest desired-state record as compressed (zstd), set as the desired topics' max.message.bytes; "
+            "bigger bundles are refused at the API."
+        ),
+    )
+    max_bundle_bytes: int = Field(
+        default=32 * 1024 * 1024,
+        ge=1024,
+        description=(
+            "Largest desired-state event before compression (what the relay's producer sends and a spoke "
+            "holds in memory); bigger bundles are refused at the API."
+        ),
     )

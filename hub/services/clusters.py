@@ -83,7 +83,8 @@ class ClusterService:
 
     async def _create_topic(self, cluster_id: str) -> None:
         try:
-            await self.ctx.topics.ensure([desired_topic_spec(cluster_id)], give_up_after=5.0)
+            spec = desired_topic_spec(cluster_id, self.ctx.settings.max_message_bytes)
+            await self.ctx.topics.ensure([spec], give_up_after=5.0)
         except Exception:
             # Registered all the same: the relay creates the topic before it first publishes there.
             log.warning("cluster %s: could not create its desired topic yet", cluster_id, exc_info=True)

@@ -16,6 +16,8 @@ from pydantic import TypeAdapter, ValidationError
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
 _ISO = TypeAdapter(timedelta)
+# Far more than any soak or deadline needs; timedelta itself ends at 999,999,999 days.
+_LONGEST = 100 * 365 * 86400.0
 _WHOLE = re.compile(r"^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$")
 
 
@@ -26,7 +28,8 @@ class DurationError(ValueError):
 def parse_duration(value: str | float | int | timedelta) -> timedelta:
     if isinstance(value, timedelta):
         seconds = value.total_seconds()
-    elif isinstance(value, bool):
+    elif isinstance(value, bool) or not isinstance(value, str | int | float):
+        # Whatever JSON a client sends reaches this validator (an object, a list): a clear 422, not a crash.
         raise DurationError(f"invalid duration {value!r}: use e.g. 30s, 5m, 1h30m, 2d or a number of seconds")
     elif isinstance(value, int | float):
         seconds = float(value)
@@ -46,6 +49,8 @@ def parse_duration(value: str | float | int | timedelta) -> timedelta:
             raise DurationError(f"invalid duration {value!r}: use e.g. 30s, 5m, 1h30m, 2d or a number of seconds")
     if seconds < 0:
         raise DurationError(f"invalid duration {value!r}: must not be negative")
+    if not math.isfinite(seconds) or seconds > _LONGEST:
+        raise DurationError(f"invalid duration {value!r}: longer than the {_LONGEST / 86400:.0f} days we allow")
     return timedelta(seconds=seconds)
 
 

@@ -14,28 +14,63 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
 from hub.errors import is_retriable, retrying
 from hub.metrics import HubMetrics
 from hub.services.context import ServiceContext
+from hub.settings import HubSettings
 from hub.store import models
 from hub.store import outbox as queries
 from hub.topics import TopicManager
-from schemas.v1.topics import TopicSpec, cluster_of_desired_topic, desired_topic_spec, shared_topic_specs
+from schemas.v1.topics import (
+    COMPRESSION,
+    DEFAULT_MAX_MESSAGE_BYTES,
+    TopicSpec,
+    cluster_of_desired_topic,
+    desired_topic_spec,
+    shared_topic_specs,
+)
 
 log = logging.getLogger(__name__)
 
 # Room for the key, headers and record overhead on top of the largest value the API lets in.
 _RECORD_OVERHEAD_BYTES = 64 * 1024
+# At most this much of record values read from the outbox at once (bundles may be MBs each).
+_BATCH_VALUE_BYTES = 64 * 1024 * 1024
+# aiokafka's default batch size. A record bigger than this travels in a batch of its own, which is what
+# the API's size check computes (hub/desired.py batch_bytes); a batch of several records stays under it.
+_BATCH_BYTES = 16 * 1024
 
 
-def topic_spec(topic: str, report_partitions: int) -> TopicSpec | None:
+def topic_spec(
+    topic: str, report_partitions: int, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
+) -> TopicSpec | None:
     cluster = cluster_of_desired_topic(topic)
     if cluster is not None:
-        return desired_topic_spec(cluster)
+        return desired_topic_spec(cluster, max_message_bytes)
     return next((s for s in shared_topic_specs(report_partitions) if s.name == topic), None)
+
+
+def producer_config(settings: HubSettings) -> dict[str, Any]:
+    """The relay's producer: idempotent, acks=all, and sized and compressed so that what the broker
+    receives is exactly what the API checked (hub/desired.py size_problem)."""
+    return {
+        "bootstrap_servers": settings.kafka_bootstrap,
+        "acks": "all",
+        "enable_idempotence": True,
+        # As the topics store it: the broker keeps the batches as they come.
+        "compression_type": COMPRESSION,
+        # aiokafka checks this against a record *before* compression: the API's uncompressed limit.
+        "max_request_size": settings.max_bundle_bytes + _RECORD_OVERHEAD_BYTES,
+        # Small enough that a batch of several records always fits the topic's limit, even if compressing
+        # them made them grow (incompressible data does, a little); a bigger record goes alone, in the very
+        # batch the API checked.
+        "max_batch_size": min(_BATCH_BYTES, settings.max_message_bytes // 2),
+        "request_timeout_ms": 30_000,
+    }
 
 
 class OutboxRelay:
@@ -72,20 +107,14 @@ class OutboxRelay:
     async def _drain(self) -> None:
         while True:
             async with self._ctx.reading() as session:
-                rows = await queries.unsent(session, self._settings.relay_batch_size)
+                rows = await queries.unsent(session, self._settings.relay_batch_size, _BATCH_VALUE_BYTES)
             if not rows:
                 return
             await self._publish(rows)
 
     async def _producer_started(self) -> AIOKafkaProducer:
         if self._producer is None:
-            producer = AIOKafkaProducer(
-                bootstrap_servers=self._settings.kafka_bootstrap,
-                acks="all",
-                enable_idempotence=True,
-                max_request_size=self._settings.max_message_bytes + _RECORD_OVERHEAD_BYTES,
-                request_timeout_ms=30_000,
-            )
+            producer = AIOKafkaProducer(**producer_config(self._settings))
             try:
                 await producer.start()
             except BaseException:
@@ -103,7 +132,11 @@ class OutboxRelay:
                 log.debug("stopping the producer failed", exc_info=True)
 
     async def _publish(self, rows: Sequence[models.OutboxRecord]) -> None:
-        specs = {spec.name: spec for row in rows if (spec := topic_spec(row.topic, self._settings.report_partitions))}
+        specs = {
+            spec.name: spec
+            for row in rows
+            if (spec := topic_spec(row.topic, self._settings.report_partitions, self._settings.max_message_bytes))
+        }
         await self._topics.ensure(list(specs.values()), give_up_after=30.0)
         producer = await self._producer_started()
 

@@ -17,7 +17,7 @@ from hub.metrics import HubMetrics
 from hub.services.reports import Outcome, ReportService
 from hub.settings import HubSettings
 from schemas.v1 import HeartbeatEvent, StatusEvent, WireError, decode_report
-from schemas.v1.topics import DLQ_TOPIC, HEARTBEAT_TOPIC, STATUS_TOPIC
+from schemas.v1.topics import COMPRESSION, DLQ_TOPIC, HEARTBEAT_TOPIC, STATUS_TOPIC
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,15 @@ class ReportConsumer:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
         )
-        dlq = AIOKafkaProducer(bootstrap_servers=self._settings.kafka_bootstrap, acks="all", enable_idempotence=True)
+        dlq = AIOKafkaProducer(
+            bootstrap_servers=self._settings.kafka_bootstrap,
+            acks="all",
+            enable_idempotence=True,
+            compression_type=COMPRESSION,
+            # A dead letter carries the report as it came: as big as a spoke may make one (its
+            # max_record_bytes: by default this, the bundle limit plus room for headers).
+            max_request_size=self._settings.max_bundle_bytes + 64 * 1024,
+        )
         try:
             await consumer.start()
             await dlq.start()

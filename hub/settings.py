@@ -55,7 +55,20 @@ class HubSettings(BaseSettings):
         default=300.0, gt=0, description="How far a signed announcement's timestamp may be from the hub's clock."
     )
     max_message_bytes: int = Field(
-        default=1_000_000, ge=1024, description="Largest desired-state event; bigger bundles are refused at the API."
+        default=1_000_000,
+        ge=1024,
+        description=(
+            "Largest desired-state record as compressed (zstd), set as the desired topics' max.message.bytes; "
+            "bigger bundles are refused at the API."
+        ),
+    )
+    max_bundle_bytes: int = Field(
+        default=32 * 1024 * 1024,
+        ge=1024,
+        description=(
+            "Largest desired-state event before compression (what the relay's producer sends and a spoke "
+            "holds in memory); bigger bundles are refused at the API."
+        ),
     )
     # Webhook notifications: FLEETCAST_HUB_NOTIFICATIONS__TIMEOUT_SECONDS=5 and so on (docs/notifications.md).
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
 from schemas.v1 import WireError
-from schemas.v1.topics import DLQ_TOPIC, desired_topic
+from schemas.v1.topics import COMPRESSION, DLQ_TOPIC, desired_topic
 from spoke.deadletters import dead_letter_headers
 from spoke.settings import SpokeSettings
 
@@ -36,6 +36,8 @@ class DesiredTopic:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             client_id=f"fleetcast-spoke-{settings.cluster_id}",
+            fetch_max_bytes=settings.fetch_max_bytes,
+            max_partition_fetch_bytes=settings.fetch_max_bytes,
         )
 
     async def start(self) -> None:
@@ -84,6 +86,9 @@ class Producer:
             acks="all",
             enable_idempotence=True,
             client_id=f"fleetcast-spoke-{settings.cluster_id}",
+            # As the topics store it (schemas/v1/topics.py): reports shrink several times over.
+            compression_type=COMPRESSION,
+            max_request_size=settings.max_record_bytes,
         )
 
     async def start(self) -> None:

@@ -175,6 +175,9 @@ class DryRunRequests:
             enable_auto_commit=False,
             auto_offset_reset="latest",
             client_id=f"fleetcast-spoke-{self.cluster}-dryrun",
+            # A request carries a whole bundle, as large as a desired-state record.
+            fetch_max_bytes=settings.fetch_max_bytes,
+            max_partition_fetch_bytes=settings.fetch_max_bytes,
         )
 
     async def start(self) -> None:

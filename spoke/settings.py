@@ -44,3 +44,9 @@ class SpokeSettings(BaseSettings):
     poll_timeout: float = Field(default=1.0, gt=0)
     # A watch is re-opened this often even when healthy (the API server ends long watches anyway).
     watch_timeout: int = Field(default=300, gt=0)
+    # Most bytes (as stored: compressed) one fetch of the desired topic brings. Not a limit on a record:
+    # Kafka hands over a bigger batch whole. Large enough that a rebuild reads several big bundles at once.
+    fetch_max_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
+    # Largest record the spoke produces, before compression: a dead letter carries a desired record as it
+    # came, and those may be as big as the hub's FLEETCAST_HUB_MAX_BUNDLE_BYTES.
+    max_record_bytes: int = Field(default=32 * 1024 * 1024 + 64 * 1024, ge=1024)

@@ -102,3 +102,18 @@ def produce(bootstrap: str, topic: str, key: bytes, value: bytes | None) -> None
             await producer.stop()
 
     asyncio.run(go())
+
+
+async def topic_configs(bootstrap: str, topic: str) -> dict[str, str]:
+    """The topic's effective configs (its own overrides and the broker's defaults), as the broker says."""
+    from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        (described,) = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
+    finally:
+        await admin.close()
+    ((code, message, _type, _name, entries),) = described.resources
+    assert not code, f"describing {topic}: {message}"
+    return {entry[0]: entry[1] for entry in entries}

@@ -1,5 +1,10 @@
 """Error responses: always {"detail": "<one readable message>", "errors": [...]}, so a CLI can print
-`detail` and a script can inspect `errors`."""
+`detail` and a script can inspect `errors`: the hub's own errors, FastAPI's validation errors, and the
+framework's (unknown path, method not allowed, a body that cannot be read) alike.
+
+Every operation declares the ErrorOut body for 422 (routers pass ERROR_RESPONSES; `install` also rewrites
+FastAPI's own HTTPValidationError declaration on any route that forgot), so the OpenAPI document says
+what the API answers; tests/integration/hub/test_openapi_fuzz.py holds it to that."""
 
 from __future__ import annotations
 
@@ -9,6 +14,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from hub.errors import HubError
 
@@ -42,14 +49,69 @@ def _where(location: tuple[object, ...] | list[object]) -> str:
     return ".".join(str(part) for part in location if part != "body") or "body"
 
 
+def _error(
+    status: int, errors: list[str], detail: str | None = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse({"detail": detail or "; ".join(errors), "errors": errors}, status_code=status, headers=headers)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """The methods some route of the app answers at this request's path (for a 405's Allow header)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _child = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods)
+
+
+def declare_error_bodies(document: dict[str, Any]) -> None:
+    """Replace FastAPI's default 422 body (HTTPValidationError, which the API never answers with) by
+    ErrorOut on every route that did not declare its errors itself."""
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    default_422 = "#/components/schemas/HTTPValidationError"
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            response = operation.get("responses", {}).get("422")
+            content = (response or {}).get("content", {}).get("application/json", {})
+            if content.get("schema", {}).get("$ref") == default_422:
+                content["schema"] = {"$ref": "#/components/schemas/ErrorOut"}
+                response["description"] = _MEANINGS[422]
+                schemas.setdefault("ErrorOut", ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}"))
+    schemas.pop("HTTPValidationError", None)
+    schemas.pop("ValidationError", None)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(HubError)
     async def hub_error(_request: Request, error: HubError) -> JSONResponse:
-        return JSONResponse(
-            {"detail": error.message, "errors": error.errors}, status_code=error.status, headers=error.headers
-        )
+        return _error(error.status, error.errors, error.message, error.headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:
         errors = [f"{_where(e.get('loc', ()))}: {e.get('msg', 'invalid')}" for e in error.errors()]
-        return JSONResponse({"detail": "invalid request: " + "; ".join(errors), "errors": errors}, status_code=422)
+        return _error(422, errors, "invalid request: " + "; ".join(errors))
+
+    @app.exception_handler(HTTPException)
+    async def framework_error(request: Request, error: HTTPException) -> JSONResponse:
+        headers = dict(error.headers or {})
+        if error.status_code == 400:
+            # FastAPI's answer to a body it cannot even decode (not UTF-8, say): invalid input like any
+            # other, so the status every route declares for it.
+            return _error(422, [f"body: cannot be read as JSON ({error.detail})"], headers=headers)
+        if error.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request))
+            message = f"{request.method} is not allowed on {request.url.path}; it takes {headers['Allow']}"
+            return _error(405, [message], headers=headers)
+        if error.status_code == 404:
+            return _error(404, [f"no such path: {request.url.path} (the API is under /api/v1; see /docs)"])
+        return _error(error.status_code, [str(error.detail)], headers=headers)
+
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            declare_error_bodies(generate())  # generate() keeps the document in app.openapi_schema
+        return app.openapi_schema or generate()
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -8,6 +8,7 @@ import logging
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, Field
 
 from hub.api.deps import ServicesDep
 from hub.store.database import ping
@@ -24,7 +25,17 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+class Readiness(BaseModel):
+    status: str = Field(description="ok, or unavailable")
+    database: str = Field(description="ok, or why the database cannot be reached")
+    kafka: str = Field(description="ok, or why Kafka cannot be reached")
+
+
+@router.get(
+    "/readyz",
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "The database or Kafka cannot be reached; says which"}},
+)
 async def readyz(request: Request) -> JSONResponse:
     checks: dict[str, str] = {}
     try:
@@ -42,7 +53,16 @@ async def readyz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok" if ready else "unavailable", **checks}, status_code=200 if ready else 503)
 
 
-@router.get("/metrics")
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "Prometheus text exposition format",
+            "content": {CONTENT_TYPE_LATEST.split(";")[0]: {"schema": {"type": "string"}}},
+        }
+    },
+)
 async def metrics(services: ServicesDep) -> Response:
     try:
         await services.fleet.refresh_gauges(services.metrics)

@@ -20,7 +20,9 @@ class TokenCreate(BaseModel):
     roles: list[str] = Field(
         description=f"{', '.join(Role)}, or custom roles (DNS-1123 labels) for approval gates that name them."
     )
-    expires_in_seconds: int | None = Field(default=None, gt=0, description="Omitted: the token does not expire.")
+    expires_in_seconds: int | None = Field(
+        default=None, gt=0, le=100 * 365 * 86400, description="Omitted: the token does not expire."
+    )
 
 
 @router.post("/tokens", status_code=status.HTTP_201_CREATED)

@@ -23,7 +23,7 @@ from hub.diffs.replies import PendingReplies, Resolution
 from hub.settings import HubSettings
 from hub.topics import TopicManager
 from schemas.v1 import DryRunReply, DryRunRequest, DryRunRequestEvent, WireError, decode_dry_run_reply, encode
-from schemas.v1.topics import REPLIES_TOPIC, request_key, requests_topic, requests_topic_spec
+from schemas.v1.topics import COMPRESSION, REPLIES_TOPIC, request_key, requests_topic, requests_topic_spec
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +135,7 @@ class DryRunChannel:
                 producer = AIOKafkaProducer(
                     bootstrap_servers=self._settings.kafka_bootstrap,
                     acks="all",
+                    compression_type=COMPRESSION,
                     max_request_size=self._settings.max_message_bytes + _RECORD_OVERHEAD_BYTES,
                     request_timeout_ms=10_000,
                 )
@@ -173,7 +174,8 @@ class DryRunChannel:
         deadline = self._clock() + timedelta(seconds=max(0.0, give_up_at - loop.time()))
         results: dict[str, DryRunReply | Unanswered] = {}
         try:
-            await self._topics.ensure([requests_topic_spec(c) for c in manifests], give_up_after=min(within, 5.0))
+            specs = [requests_topic_spec(c, self._settings.max_message_bytes) for c in manifests]
+            await self._topics.ensure(specs, give_up_after=min(within, 5.0))
             producer = await self._producer_started()
         except Exception as error:
             log.warning("dry-run requests for %s not sent: %r", application, error)

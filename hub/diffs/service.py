@@ -46,7 +46,9 @@ async def ensure_request_topics(ctx: ServiceContext, topics_ready: asyncio.Event
     async with ctx.reading() as session:
         clusters = sorted(await session.scalars(select(models.Cluster.id)))
     if clusters:
-        await ctx.topics.ensure([requests_topic_spec(c) for c in clusters], give_up_after=None)
+        await ctx.topics.ensure(
+            [requests_topic_spec(c, ctx.settings.max_message_bytes) for c in clusters], give_up_after=None
+        )
 
 
 class DiffService:

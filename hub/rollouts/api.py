@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Path, Query, Response, status
 from pydantic import BaseModel, Field
 
 from hub.api.deps import Admin, Authenticated, Deployer, ServicesDep, Viewer
@@ -13,6 +13,7 @@ from hub.api.errors import ERROR_RESPONSES
 from hub.auth.roles import Principal
 from hub.rollouts.spec import StrategySpec
 from hub.rollouts.views import RolloutList, RolloutOut, StrategyList, StrategyOut, StrategyVersionList
+from hub.store.types import INTEGER_MAX
 
 strategies = APIRouter(prefix="/api/v1/strategies", tags=["strategies"], responses=ERROR_RESPONSES)
 rollouts = APIRouter(prefix="/api/v1", tags=["rollouts"], responses=ERROR_RESPONSES)
@@ -54,6 +55,8 @@ class ControlIn(BaseModel):
     comment: str | None = Field(default=None, max_length=2000, description="Why; recorded in the audit log.")
     revision: int | None = Field(
         default=None,
+        ge=1,
+        le=INTEGER_MAX,
         description="The release revision you looked at: refused (409) if the rollout now carries another.",
     )
 
@@ -81,7 +84,7 @@ async def rollout_status(
     application: str,
     services: ServicesDep,
     _: Viewer,
-    run: Annotated[int | None, Query(description="A run id; default: the newest run.")] = None,
+    run: Annotated[int | None, Query(ge=1, le=INTEGER_MAX, description="A run id; default: the newest run.")] = None,
 ) -> RolloutOut:
     """Waves, clusters per state, gates, approvals, and what the run waits for now."""
     return await services.rollouts.status(application, run)
@@ -135,5 +138,7 @@ async def find_rollouts(
 
 
 @rollouts.get("/rollouts/{run_id}")
-async def get_rollout(run_id: int, services: ServicesDep, _: Viewer) -> RolloutOut:
+async def get_rollout(
+    run_id: Annotated[int, Path(ge=1, le=INTEGER_MAX)], services: ServicesDep, _: Viewer
+) -> RolloutOut:
     return await services.rollouts.get(run_id)

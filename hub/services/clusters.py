@@ -83,9 +83,11 @@ class ClusterService:
 
     async def _create_topic(self, cluster_id: str) -> None:
         try:
-            await self.ctx.topics.ensure(
-                [desired_topic_spec(cluster_id), requests_topic_spec(cluster_id)], give_up_after=5.0
-            )
+            specs = [
+                desired_topic_spec(cluster_id, self.ctx.settings.max_message_bytes),
+                requests_topic_spec(cluster_id, self.ctx.settings.max_message_bytes),
+            ]
+            await self.ctx.topics.ensure(specs, give_up_after=5.0)
         except Exception:
             # Registered all the same: the relay creates the desired topic before it first publishes
             # there, a live diff the request topic before its first request.

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hub.desired import desired_record
+from hub.desired import desired_record, size_problem
 from hub.errors import Invalid
 from hub.placements import Change, Placement, apply_change
 from hub.settings import HubSettings
@@ -101,11 +101,11 @@ async def _write_change(
     now: datetime,
 ) -> None:
     record = desired_record(change, manifests(change.application) if change.kind == "bundle" else None, now)
-    if record.value is not None and len(record.value) > ctx.settings.max_message_bytes:
-        raise Invalid(
-            f"application {change.application}: the bundle is {len(record.value)} bytes, more than the "
-            f"{ctx.settings.max_message_bytes} bytes a desired-state message may have"
-        )
+    problem = size_problem(
+        record, max_message_bytes=ctx.settings.max_message_bytes, max_bundle_bytes=ctx.settings.max_bundle_bytes
+    )
+    if problem is not None:
+        raise Invalid(f"application {change.application}, cluster {change.cluster}: {problem}")
     placement = apply_change(change)
     row = await session.get(models.Placement, (change.cluster, change.application))
     if row is None:

@@ -33,3 +33,9 @@ class UtcDateTime(TypeDecorator[datetime]):
             return None
         assert isinstance(value, datetime)
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# The largest values of the integer columns on PostgreSQL (SQLite's are 64-bit throughout): API inputs
+# that end up in a query are bounded by these, so that too big a number is a 422, not a database error.
+INTEGER_MAX = 2**31 - 1
+BIGINT_MAX = 2**63 - 1

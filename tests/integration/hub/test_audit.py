@@ -4,6 +4,7 @@ database backend."""
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -89,7 +90,8 @@ async def test_a_refused_change_leaves_no_audit_event(running_hub: Any) -> None:
         cluster, app = unique(), unique("app")
         assert (await hub.client.post("/api/v1/clusters", json={"id": cluster})).status_code == 201
         # Refused inside the transaction, after the release and its audit event were added: both roll back.
-        huge = [{**CONFIGMAP[0], "data": {"blob": "x" * 4096}}]
+        # Random, so that it stays too big after compression.
+        huge = [{**CONFIGMAP[0], "data": {"blob": os.urandom(3000).hex()}}]
         response = await hub.client.put(f"/api/v1/applications/{app}", json={"manifests": huge, "selector": ""})
         assert response.status_code == 422 and "more than the 2048 bytes" in response.json()["detail"]
         assert await audit(hub, application=app) == []

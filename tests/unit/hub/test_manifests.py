@@ -36,6 +36,13 @@ def test_multi_document_yaml_in_order_with_empty_documents_skipped() -> None:
     assert objects[1]["data"] == {"created": "2024-01-01"}
 
 
+def test_a_plain_equals_sign_is_a_string() -> None:
+    # As in prometheus-operator's CRDs (`enum: ['!=', =, =~]`): YAML 1.1's "value" tag, which PyYAML
+    # cannot construct, is a plain string to Kubernetes.
+    crd_like = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: m}\nenum:\n- '!='\n- =\n- =~\n"
+    assert parse_manifests(crd_like)[0]["enum"] == ["!=", "=", "=~"]
+
+
 def test_json_text_and_lists_of_objects() -> None:
     json_text = '[{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}}]'
     assert parse_manifests(json_text)[0]["metadata"]["name"] == "a"
@@ -44,8 +51,9 @@ def test_json_text_and_lists_of_objects() -> None:
 
 def test_unparsable_yaml_names_the_document_and_position() -> None:
     # Lines count from the top of the text, as an editor shows them.
+    # (libyaml's wording: the hub parses with PyYAML's C loader.)
     assert problems(f"{DEPLOYMENT}---\nkind: [unclosed\n") == [
-        "document 2: not valid YAML or JSON: expected ',' or ']', but got '<stream end>' at line 10, column 1"
+        "document 2: not valid YAML or JSON: did not find expected ',' or ']' at line 10, column 1"
     ]
 
 

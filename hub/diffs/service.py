@@ -27,6 +27,7 @@ from hub.services.applications import (
     _manifests,
     _selector,
     desired_manifests,
+    makes_release,
     parse_given_overrides,
     source_of,
 )
@@ -87,13 +88,13 @@ class DiffService:
             wanted = (app.strategy if app is not None else None) if strategy is KEEP else strategy
             if isinstance(wanted, str):
                 await self.rollouts.check_strategy(session, wanted)
+            current = await session.get(models.Release, (app.id, app.revision)) if app is not None else None
+            current_source = source_of(current) if current is not None else None
             if source is None:
-                assert app is not None
-                current = await session.get(models.Release, (app.id, app.revision))
-                assert current is not None
-                source = source_of(current)
+                assert current_source is not None
+                source = current_source
             # What clusters would get: the same rendering as the PUT (image overrides applied).
-            _overrides, rendered = desired_manifests(
+            overrides, rendered = desired_manifests(
                 application_id, source, given, app.image_overrides if app is not None else None
             )
             manifests = rendered.manifests
@@ -129,7 +130,9 @@ class DiffService:
             application=application_id,
             exists=app is not None,
             current_revision=app.revision if app is not None else None,
-            new_release=app is None or app.digest != digest or app.selector != str(new_selector),
+            new_release=app is None
+            or current_source is None
+            or makes_release(app, current_source, source, overrides, digest, str(new_selector)),
             digest=digest,
             selector=str(new_selector),
             current_selector=app.selector if app is not None else None,

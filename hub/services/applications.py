@@ -80,6 +80,25 @@ def desired_manifests(
     return {r: o for r, o in overrides.items() if r in rendered.matched}, rendered
 
 
+def makes_release(
+    app: models.Application,
+    current_source: list[dict[str, Any]],
+    source: list[dict[str, Any]],
+    overrides: dict[str, ImageOverride],
+    digest: str,
+    selector: str,
+) -> bool:
+    """Whether a PUT of these makes a new release of a live application. The same bundle from other
+    source manifests or overrides is still one: a release is what the user declared, and a later change
+    of overrides starts from it."""
+    return (
+        app.digest != digest
+        or app.selector != selector
+        or source != current_source
+        or as_stored(overrides) != (app.image_overrides or {})
+    )
+
+
 def parse_given_overrides(source: dict[str, str]) -> dict[str, ImageOverride]:
     try:
         return parse_overrides(source)
@@ -189,15 +208,11 @@ class ApplicationService:
                     "it needs the admin role (the strategy holds the approval gates)"
                 )
             digest = content_digest(rendered.manifests)
-            # The same bundle from other sources or overrides is still a new release: the release is what
-            # the user declared, and a later change of overrides starts from it.
             unchanged = (
                 live
                 and app is not None
-                and app.digest == digest
-                and app.selector == selector_text
-                and manifests == current_source
-                and as_stored(overrides) == (app.image_overrides or {})
+                and current_source is not None
+                and not makes_release(app, current_source, manifests, overrides, digest, selector_text)
             )
             if unchanged:
                 assert app is not None

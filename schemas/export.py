@@ -1,4 +1,5 @@
-"""Export the JSON Schema of every v1 event (and of the webhook notification document) to `schemas/v1/jsonschema/`, for non-Python consumers.
+"""Export the JSON Schema of every v1 event (and of the webhook notification document) to
+`schemas/v1/jsonschema/`, for non-Python consumers.
 
 python -m schemas.export          # write the files
 python -m schemas.export --check  # exit 1 if the files differ from the models (CI runs this as a test)

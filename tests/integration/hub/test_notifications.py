@@ -436,6 +436,12 @@ async def test_subscriptions_need_admin_are_checked_and_never_show_their_secret(
         assert test_refused.status_code == 403
 
         assert (await hub.client.get("/api/v1/notifications/subscriptions/9999")).status_code == 404
+        # what the database cannot hold is refused, not failed on
+        assert (await hub.client.get(f"/api/v1/notifications/subscriptions/{2**40}")).status_code == 422
+        nul = await hub.client.post("/api/v1/notifications/subscriptions", json={**body, "description": "a\x00b"})
+        assert nul.status_code == 422 and nul.json()["errors"] == ["description: must not contain control characters"]
+        for params in ({"event": "rollout.\x00"}, {"before": 2**70}, {"subscription": 0}):
+            assert (await hub.client.get("/api/v1/notifications/deliveries", params=params)).status_code == 422
         assert (await hub.client.delete("/api/v1/notifications/subscriptions/9999")).status_code == 404
         assert (
             await hub.client.get("/api/v1/notifications/deliveries", params={"subscription": 9999})

@@ -287,6 +287,9 @@ class CampaignService:
                 row = await session.get(models.Campaign, campaign_id, with_for_update=True)
                 if row is not None and row.active:
                     await self._evaluate(session, row)
+        if ids:
+            # A state change is an audit event (campaign.finished is a notification): tell the notifier.
+            self.ctx.audit_signal.set()
         return len(ids)
 
     async def _evaluate(self, session: AsyncSession, row: models.Campaign) -> None:

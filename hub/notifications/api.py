@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Path, Query, status
 
 from hub.api.deps import Admin, ServicesDep, Viewer
 from hub.api.errors import ERROR_RESPONSES
@@ -25,6 +25,9 @@ from hub.notifications.views import (
     SubscriptionList,
     SubscriptionOut,
 )
+
+# Ids as the database holds them: a number beyond them is a 422, not a failed query.
+SubscriptionId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The subscription's id.")]
 
 router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"], responses=ERROR_RESPONSES)
 
@@ -49,18 +52,18 @@ async def subscriptions(services: ServicesDep, _: Viewer) -> SubscriptionList:
 
 
 @router.get("/subscriptions/{subscription}")
-async def subscription(subscription: int, services: ServicesDep, _: Viewer) -> SubscriptionOut:
+async def subscription(subscription: SubscriptionId, services: ServicesDep, _: Viewer) -> SubscriptionOut:
     return await services.notifications.get(subscription)
 
 
 @router.delete("/subscriptions/{subscription}")
-async def unsubscribe(subscription: int, services: ServicesDep, principal: Admin) -> SubscriptionOut:
+async def unsubscribe(subscription: SubscriptionId, services: ServicesDep, principal: Admin) -> SubscriptionOut:
     """Nothing more is sent to it; its pending deliveries are cancelled. Its log stays readable."""
     return await services.notifications.delete(subscription, actor=principal.name)
 
 
 @router.post("/subscriptions/{subscription}/test", status_code=status.HTTP_202_ACCEPTED)
-async def test(subscription: int, services: ServicesDep, principal: Admin) -> DeliveryOut:
+async def test(subscription: SubscriptionId, services: ServicesDep, principal: Admin) -> DeliveryOut:
     """Queue a test notification (event notification.test), signed like every other; follow it in the log."""
     return await services.notifications.test(subscription, actor=principal.name)
 
@@ -69,12 +72,15 @@ async def test(subscription: int, services: ServicesDep, principal: Admin) -> De
 async def deliveries(
     services: ServicesDep,
     _: Viewer,
-    subscription: Annotated[int | None, Query(description="Only this subscription's.")] = None,
+    subscription: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="Only this subscription's.")] = None,
     delivery_status: Annotated[DeliveryStatus | None, Query(alias="status")] = None,
-    event: Annotated[str | None, Query(description="Only this event type.")] = None,
+    event: Annotated[
+        str | None, Query(max_length=64, pattern=r"^[a-z0-9.-]+$", description="Only this event type.")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     before: Annotated[
-        int | None, Query(description="Only deliveries older than this id: the previous page's next_before.")
+        int | None,
+        Query(ge=1, le=2**63 - 1, description="Only deliveries older than this id: the previous page's next_before."),
     ] = None,
 ) -> DeliveryPage:
     """What was sent, newest first: status, attempts, the last answer and error."""

@@ -99,30 +99,45 @@ class Deliverer:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.signal.wait(), timeout=timeout)
 
+    def _busy(self) -> tuple[Counter[int], set[int]]:
+        """Deliveries in flight by subscription, and the subscriptions at their limit."""
+        busy = Counter(subscription for subscription, _task in self.in_flight.values())
+        return busy, {s for s, count in busy.items() if count >= self.settings.per_receiver_concurrency}
+
     async def fill(self) -> int:
         """Start as many due deliveries as there is room for; how many were started."""
-        free = self.settings.concurrency - len(self.in_flight)
-        if free <= 0:
-            return 0
-        async with self.ctx.reading() as session:
-            # Read more than there is room for: some may belong to receivers already at their limit.
-            due = await store.due_deliveries(session, self.ctx.clock(), free * 4, excluding=set(self.in_flight))
-        by_id = {d.id: d for d in due}
-        busy = Counter(subscription for subscription, _task in self.in_flight.values())
-        chosen = pick([Due(d.id, d.subscription) for d in due], busy, free, self.settings.per_receiver_concurrency)
-        for item in chosen:
-            sending = by_id[item.delivery]
-            task = asyncio.create_task(self._attempt(sending), name=f"delivery-{sending.id}")
-            self.in_flight[sending.id] = (sending.subscription, task)
-        return len(chosen)
+        started = 0
+        while (free := self.settings.concurrency - len(self.in_flight)) > 0:
+            busy, full = self._busy()
+            async with self.ctx.reading() as session:
+                # More than there is room for: one subscription may have many due, and gets its limit.
+                due = await store.due_deliveries(
+                    session, self.ctx.clock(), free * 4, excluding=set(self.in_flight), full=full
+                )
+            by_id = {d.id: d for d in due}
+            chosen = pick([Due(d.id, d.subscription) for d in due], busy, free, self.settings.per_receiver_concurrency)
+            if not chosen:
+                break
+            for item in chosen:
+                sending = by_id[item.delivery]
+                task = asyncio.create_task(self._attempt(sending), name=f"delivery-{sending.id}")
+                self.in_flight[sending.id] = (sending.subscription, task)
+            started += len(chosen)
+        return started
 
     async def _until_next(self) -> float:
+        """How long to sleep unless woken: until the next delivery that could start is due. Deliveries of
+        subscriptions at their limit wait for a slot, which wakes the loop when it frees."""
+        poll = self.settings.poll_interval_seconds
+        if len(self.in_flight) >= self.settings.concurrency:
+            return poll
+        _busy, full = self._busy()
         async with self.ctx.reading() as session:
-            following = await store.next_attempt(session)
+            following = await store.next_attempt(session, excluding=set(self.in_flight), full=full)
         if following is None:
-            return self.settings.poll_interval_seconds
+            return poll
         seconds = (following - self.ctx.clock()).total_seconds()
-        return min(self.settings.poll_interval_seconds, max(0.0, seconds))
+        return min(poll, max(0.0, seconds))
 
     async def _attempt(self, sending: store.Sending) -> None:
         try:

@@ -33,6 +33,10 @@ from schemas.v1.notifications import Plan
 
 log = logging.getLogger(__name__)
 
+# The cursor is written with the deliveries it covers, else at most this often: a hub restarted in
+# between reads those events again, and the deliveries table keeps anyone from being told twice.
+CURSOR_SAVE_SECONDS = 5.0
+
 RolloutReader = Callable[[int], Awaitable[RolloutOut]]
 
 
@@ -63,6 +67,7 @@ class Notifier:
         # Monotonic time, for the settle window only: how long an id has been missing in real time.
         self.timer = timer
         self.cursor: Cursor | None = None
+        self._saved = (0, -CURSOR_SAVE_SECONDS)  # position, monotonic time
 
     async def run(self) -> None:
         while True:
@@ -89,6 +94,7 @@ class Notifier:
                 # First start: notify from now on, not the whole history of the audit log.
                 position = await store.newest_audit_id(session)
                 await store.save_cursor(session, position, self.ctx.clock())
+        self._saved = (position, self.timer())
         return Cursor(position)
 
     async def step(self) -> bool:
@@ -104,7 +110,9 @@ class Notifier:
         events = sorted(found + new, key=lambda e: e.id or 0)
         queued = await self._deliveries(events, subscribers)
         moved = advance(cursor, [e.id for e in events if e.id is not None], self.timer(), self.settings.settle_seconds)
-        if queued or moved.position != cursor.position:
+        position, saved_at = self._saved
+        due = moved.position != position and self.timer() - saved_at >= CURSOR_SAVE_SECONDS
+        if queued or due:
             async with self.ctx.storing() as session:
                 ids = {e.id for e, _s, _b in queued if e.id is not None}
                 already = await store.existing_deliveries(session, ids)
@@ -113,6 +121,7 @@ class Notifier:
                     if event.id is not None and (subscription, event.id) not in already:
                         session.add(store.new_delivery(subscription, event, payload, now))
                 await store.save_cursor(session, moved.position, now)
+            self._saved = (moved.position, self.timer())
         self.cursor = moved
         if queued:
             self.deliveries_signal.set()

@@ -98,9 +98,28 @@ def url_problem(url: str) -> str | None:
     return None
 
 
+def _control_characters(spec: SubscriptionIn) -> list[str]:
+    """Fields with control characters (a NUL cannot even be stored in PostgreSQL text)."""
+    fields: dict[str, list[str]] = {
+        "url": [spec.url],
+        "events": spec.events,
+        "applications": spec.applications,
+        "selector": [spec.selector],
+        "secret": [spec.secret or ""],
+        "description": [spec.description or ""],
+    }
+    return [
+        f"{name}: must not contain control characters"
+        for name, values in fields.items()
+        if any(ord(c) < 32 or ord(c) == 127 for value in values for c in value)
+    ]
+
+
 def check_subscription(spec: SubscriptionIn) -> CheckedSubscription:
     """The subscription to store, or a SubscriptionError naming every problem (field: why)."""
-    problems: list[str] = []
+    problems = _control_characters(spec)
+    if problems:
+        raise SubscriptionError(problems)
     url = spec.url.strip()
     if (problem := url_problem(url)) is not None:
         problems.append(problem)

@@ -183,32 +183,41 @@ class Sending:
     secret: str
 
 
-def _due(now: datetime) -> list[ColumnElement[bool]]:
+def _startable(excluding: Collection[int], full: Collection[int]) -> list[ColumnElement[bool]]:
+    """Not in flight already, and not for a subscription at its limit of deliveries in flight."""
     delivery = models.NotificationDelivery
-    return [delivery.status == str(DeliveryStatus.PENDING), delivery.next_attempt_at <= now]
+    conditions = [delivery.status == str(DeliveryStatus.PENDING)]
+    if excluding:
+        conditions.append(delivery.id.not_in(sorted(excluding)))
+    if full:
+        conditions.append(delivery.subscription_id.not_in(sorted(full)))
+    return conditions
 
 
 async def due_deliveries(
-    session: AsyncSession, now: datetime, limit: int, *, excluding: Collection[int] = ()
+    session: AsyncSession, now: datetime, limit: int, *, excluding: Collection[int] = (), full: Collection[int] = ()
 ) -> list[Sending]:
+    """Due deliveries, oldest first, but none in flight (`excluding`) nor of a subscription at its limit
+    (`full`): a receiver's backlog never hides the others' deliveries."""
     delivery, subscription = models.NotificationDelivery, models.NotificationSubscription
     query = (
         select(delivery, subscription.url, subscription.secret)
         .join(subscription, subscription.id == delivery.subscription_id)
-        .where(*_due(now))
+        .where(*_startable(excluding, full), delivery.next_attempt_at <= now)
         .order_by(delivery.next_attempt_at, delivery.id)
         .limit(limit)
     )
-    if excluding:
-        query = query.where(delivery.id.not_in(sorted(excluding)))
     rows = await session.execute(query)
     return [Sending(d.id, d.subscription_id, d.event_type, d.attempts, d.body, url, secret) for d, url, secret in rows]
 
 
-async def next_attempt(session: AsyncSession) -> datetime | None:
+async def next_attempt(
+    session: AsyncSession, *, excluding: Collection[int] = (), full: Collection[int] = ()
+) -> datetime | None:
+    """When the next delivery that could be started is due (see due_deliveries)."""
     delivery = models.NotificationDelivery
     found: datetime | None = await session.scalar(
-        select(func.min(delivery.next_attempt_at)).where(delivery.status == str(DeliveryStatus.PENDING))
+        select(func.min(delivery.next_attempt_at)).where(*_startable(excluding, full))
     )
     return found
 

@@ -79,3 +79,15 @@ def test_urls_are_shown_without_their_secret_part() -> None:
     assert redacted_url("https://example.com/hook?token=abc") == "https://example.com/hook/***"
     assert redacted_url("http://127.0.0.1:9000/hook") == "http://127.0.0.1:9000/hook"
     assert redacted_url("https://example.com") == "https://example.com"
+
+
+def test_control_characters_are_refused_before_anything_else() -> None:
+    with pytest.raises(SubscriptionError) as raised:
+        check_subscription(
+            SubscriptionIn(url="https://x.example/\x00", events=["*"], description="two\nlines", secret="s\x7f" * 10)
+        )
+    assert raised.value.problems == [
+        "url: must not contain control characters",
+        "secret: must not contain control characters",
+        "description: must not contain control characters",
+    ]

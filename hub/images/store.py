@@ -113,7 +113,10 @@ def selector_condition(selector: Selector) -> ColumnElement[bool]:
 def _selected(selector: Selector) -> list[ColumnElement[bool]]:
     if not selector.requirements:
         return []
-    return [Entry.cluster_id.in_(select(models.Cluster.id).where(selector_condition(selector)))]
+    # Materialized: a statement refers to it once per count, and each would otherwise read every
+    # cluster's labels again.
+    chosen = select(models.Cluster.id).where(selector_condition(selector)).cte("selected").prefix_with("MATERIALIZED")
+    return [Entry.cluster_id.in_(select(chosen.c.id))]
 
 
 def _distinct_clusters(conditions: list[ColumnElement[bool]]) -> ScalarSelect[int]:
@@ -129,7 +132,10 @@ def _totals(conditions: list[ColumnElement[bool]]) -> list[ScalarSelect[int]]:
     """Distinct clusters, distinct applications, rows."""
     return [
         _distinct_clusters(conditions),
-        select(func.count(func.distinct(Entry.application_id))).where(*conditions).scalar_subquery(),
+        # A DISTINCT subquery, not count(DISTINCT): PostgreSQL hashes it instead of sorting.
+        select(func.count())
+        .select_from(select(Entry.application_id).where(*conditions).distinct().subquery())
+        .scalar_subquery(),
         select(func.count()).select_from(Entry).where(*conditions).scalar_subquery(),
     ]
 

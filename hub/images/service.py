@@ -44,12 +44,15 @@ class ImageService:
         except (QueryError, SelectorError) as error:
             raise Invalid(str(error)) from error
         async with self.ctx.reading() as session:
-            ordered = await store.page(
-                session, query, ordered=True, limit=rows_limit, cursor=after, selector=parsed_selector
+            found = await store.answer(
+                session,
+                query,
+                limit=rows_limit,
+                cursor=after,
+                unordered_cursor=unordered_after,
+                selector=parsed_selector,
             )
-            apart = await store.page(
-                session, query, ordered=False, limit=rows_limit, cursor=unordered_after, selector=parsed_selector
-            )
+        ordered, apart = found.ordered, found.apart
         return ImageVersionsOut(
             image=query.repository,
             query=query_out(query),

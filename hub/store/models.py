@@ -413,9 +413,11 @@ class ImageIndexEntry(Base):
             ["statuses.cluster_id", "statuses.application_id"],
             ondelete="CASCADE",
         ),
-        # The query's shape: one repository, a version range, counted per cluster and application and
-        # paged in this order; every column it needs is in the index.
+        # The query's shape: one repository, a version range, paged in this order; every column the
+        # counts need is in the index.
         Index("ix_image_index_version", "repository", "version_key", "cluster_id", "application_id", "position"),
+        # Distinct clusters of a repository counted in cluster order, with no sort or hash of their own.
+        Index("ix_image_index_cluster", "repository", "cluster_id", "version_key", "application_id"),
     )
 
     cluster_id: Mapped[str] = mapped_column(String(63), primary_key=True)

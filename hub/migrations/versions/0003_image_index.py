@@ -52,6 +52,9 @@ def upgrade() -> None:
         "image_index",
         ["repository", "version_key", "cluster_id", "application_id", "position"],
     )
+    op.create_index(
+        "ix_image_index_cluster", "image_index", ["repository", "cluster_id", "version_key", "application_id"]
+    )
     _backfill()
 
 
@@ -99,5 +102,6 @@ _COLUMNS = (
 
 
 def downgrade() -> None:
+    op.drop_index("ix_image_index_cluster", table_name="image_index")
     op.drop_index("ix_image_index_version", table_name="image_index")
     op.drop_table("image_index")

@@ -6,7 +6,7 @@ import uuid
 
 from prometheus_client import CollectorRegistry
 
-from schemas.v1 import Health
+from schemas.v1 import Health, RunningImage
 from tests.integration.spoke.conftest import (
     Fleet,
     configmap,
@@ -30,6 +30,10 @@ async def test_bundle_becomes_available_and_a_new_revision_prunes_only_what_it_d
 
         ready = await fleet.status(app, lambda r: r.health is Health.READY and r.last_applied_revision == 1)
         assert ready.images == ["nginx:1.27.3"]
+        # Per object and container too (what the hub's version query indexes).
+        assert ready.containers == [
+            RunningImage(kind="Deployment", namespace=ns, name="web", container="web", image="nginx:1.27.3")
+        ]
         assert ready.removed is False
         assert {str(o.ref) for o in ready.objects} == {
             f"Namespace/{ns}",

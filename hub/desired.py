@@ -24,13 +24,16 @@ class Record:
     value: bytes | None
 
 
-def desired_record(change: Change, manifests: list[dict[str, Any]] | None, now: datetime) -> Record:
-    """`manifests` are the release's objects; a removal needs none."""
+def desired_record(
+    change: Change, manifests: list[dict[str, Any]] | None, now: datetime, digest: str | None = None
+) -> Record:
+    """`manifests` are the release's objects (`digest`: their content digest, if known); a removal needs
+    none."""
     event: BundleEvent | RemovalEvent
     if change.kind == "bundle":
         if manifests is None:
             raise ValueError(f"bundle for {change.application} on {change.cluster} without manifests")
-        bundle = Bundle.build(change.application, change.revision, change.generation, manifests)
+        bundle = Bundle.build(change.application, change.revision, change.generation, manifests, digest)
         event = BundleEvent(source=SOURCE, cluster=change.cluster, time=now, data=bundle)
     else:
         assert change.reason is not None

@@ -63,7 +63,7 @@ class HubSettings(BaseSettings):
         ),
     )
     max_bundle_bytes: int = Field(
-        default=32 * 1024 * 1024,
+        default=16 * 1024 * 1024,
         ge=1024,
         description=(
             "Largest desired-state event before compression (what the relay's producer sends and a spoke "

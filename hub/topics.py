@@ -14,7 +14,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import TopicAlreadyExistsError, for_code
 
-from hub.errors import retrying
+from hub.errors import is_retriable, retrying
 from schemas.v1.topics import TopicSpec
 
 log = logging.getLogger(__name__)
@@ -82,7 +82,24 @@ class TopicManager:
                 continue
             raise error(f"creating topic {topic}: {message[0] if message else ''}")
         if existing:
-            await self._align_configs(admin, [s for s in specs if s.name in existing])
+            try:
+                await self._align_configs(admin, [s for s in specs if s.name in existing])
+            except Exception as error:
+                if is_retriable(error):
+                    raise
+                # Refused for good (the hub may not alter configs, say): the topic works with its own
+                # settings, but the API's size check may not match it. Say so, and what to set.
+                wanted = "; ".join(
+                    f"{s.name}: " + ", ".join(f"{k}={v}" for k, v in s.configs.items() if k in ENFORCED_CONFIGS)
+                    for s in specs
+                    if s.name in existing
+                )
+                log.error(
+                    "existing topics' configs could not be aligned (%r); set them by hand (docs/architecture.md, "
+                    "How big an application may be): %s",
+                    error,
+                    wanted,
+                )
             self._known.update(existing)
 
     async def _align_configs(self, admin: AIOKafkaAdminClient, specs: list[TopicSpec]) -> None:

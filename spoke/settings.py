@@ -49,4 +49,4 @@ class SpokeSettings(BaseSettings):
     fetch_max_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
     # Largest record the spoke produces, before compression: a dead letter carries a desired record as it
     # came, and those may be as big as the hub's FLEETCAST_HUB_MAX_BUNDLE_BYTES.
-    max_record_bytes: int = Field(default=32 * 1024 * 1024 + 64 * 1024, ge=1024)
+    max_record_bytes: int = Field(default=16 * 1024 * 1024 + 64 * 1024, ge=1024)

@@ -124,17 +124,18 @@ def crd(index: int, group: str, seed: int = 0, embeds: int = 8) -> dict[str, Any
     }
 
 
-def crds_yaml(count: int, group: str, seed: int = 0) -> str:
-    """`count` CRDs as one multi-document YAML file, as `kubectl apply -f` and `fleetcast apply` read it."""
-    return yaml.dump_all([crd(i, group, seed) for i in range(count)], Dumper=_Dumper, sort_keys=False, width=100)
+def dump(documents: list[dict[str, Any]]) -> str:
+    """Documents as one multi-document YAML file, as people write them (libyaml's emitter: fast)."""
+    return yaml.dump_all(documents, Dumper=_Dumper, sort_keys=False, width=100)
 
 
-def crds_of_size(yaml_bytes: int, group: str, seed: int = 0) -> str:
-    """As many CRDs as make at least `yaml_bytes` of YAML."""
+def crds_of_size(yaml_bytes: int, group: str, seed: int = 0, embeds: int = 8) -> str:
+    """As many CRDs as make at least `yaml_bytes` of YAML, as one multi-document file (what `kubectl
+    apply -f` and `fleetcast apply -f` read). More `embeds`: fewer, bigger CRDs (100: ~400 KB each)."""
     documents: list[str] = []
     total = 0
     while total < yaml_bytes:
-        text = yaml.dump(crd(len(documents), group, seed), Dumper=_Dumper, sort_keys=False, width=100)
+        text = yaml.dump(crd(len(documents), group, seed, embeds), Dumper=_Dumper, sort_keys=False, width=100)
         documents.append(text)
         total += len(text) + 4
     return "---\n".join(documents)

@@ -8,6 +8,7 @@ what the API answers; tests/integration/hub/test_openapi_fuzz.py holds it to tha
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -15,7 +16,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
-from starlette.routing import Match
 
 from hub.errors import HubError
 
@@ -55,13 +55,17 @@ def _error(
     return JSONResponse({"detail": detail or "; ".join(errors), "errors": errors}, status_code=status, headers=headers)
 
 
-def allowed_methods(request: Request) -> list[str]:
-    """The methods some route of the app answers at this request's path (for a 405's Allow header)."""
+_HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
+
+
+def allowed_methods(document: dict[str, Any], path: str) -> list[str]:
+    """The methods the OpenAPI document declares at this concrete path (a 405's Allow header): what a
+    client reading the document expects, whatever the framework's routing looks like inside."""
     methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _child = route.matches(request.scope)
-        if match is not Match.NONE:
-            methods |= set(getattr(route, "methods", None) or ())
+    for template, operations in document.get("paths", {}).items():
+        pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, path):
+            methods |= {method.upper() for method in operations if method in _HTTP_METHODS}
     return sorted(methods)
 
 
@@ -100,7 +104,7 @@ def install(app: FastAPI) -> None:
             # other, so the status every route declares for it.
             return _error(422, [f"body: cannot be read as JSON ({error.detail})"], headers=headers)
         if error.status_code == 405:
-            headers["Allow"] = ", ".join(allowed_methods(request))
+            headers["Allow"] = ", ".join(allowed_methods(app.openapi(), request.url.path))
             message = f"{request.method} is not allowed on {request.url.path}; it takes {headers['Allow']}"
             return _error(405, [message], headers=headers)
         if error.status_code == 404:

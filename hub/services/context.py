@@ -19,6 +19,7 @@ from hub.placements import Change, Placement, apply_change
 from hub.settings import HubSettings
 from hub.store import models
 from hub.topics import TopicManager
+from schemas.v1.desired import content_digest
 
 
 def utc_now() -> datetime:
@@ -88,9 +89,17 @@ async def write_changes(
     now = ctx.clock()
     # Nothing flushed on the way: each get() below would otherwise flush everything added before it.
     # The caller's transaction flushes (or commits) once.
+    # One digest per application, however many clusters its bundle goes to.
+    digests: dict[str, str] = {}
+
+    def digest(application: str) -> str:
+        if application not in digests:
+            digests[application] = content_digest(manifests(application))
+        return digests[application]
+
     with session.no_autoflush:
         for change in changes:
-            await _write_change(ctx, session, change, manifests, now)
+            await _write_change(ctx, session, change, manifests, digest, now)
 
 
 async def _write_change(
@@ -98,9 +107,13 @@ async def _write_change(
     session: AsyncSession,
     change: Change,
     manifests: Callable[[str], list[dict[str, Any]]],
+    digest: Callable[[str], str],
     now: datetime,
 ) -> None:
-    record = desired_record(change, manifests(change.application) if change.kind == "bundle" else None, now)
+    if change.kind == "bundle":
+        record = desired_record(change, manifests(change.application), now, digest(change.application))
+    else:
+        record = desired_record(change, None, now)
     problem = size_problem(
         record, max_message_bytes=ctx.settings.max_message_bytes, max_bundle_bytes=ctx.settings.max_bundle_bytes
     )

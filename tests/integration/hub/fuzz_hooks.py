@@ -15,6 +15,7 @@ import schemathesis
 
 from tests.tokens import bootstrap_token
 
+# Set by the test (which does not import this module: that would register the provider in pytest).
 DATABASE_URL = "FLEETCAST_FUZZ_DATABASE_URL"
 FIRST_TOKEN = "FLEETCAST_FUZZ_TOKEN"
 
@@ -22,12 +23,12 @@ FIRST_TOKEN = "FLEETCAST_FUZZ_TOKEN"
 @schemathesis.auth(refresh_interval=3600)
 class AdminToken:
     def __init__(self) -> None:
-        self._first: str | None = os.environ[FIRST_TOKEN]
+        self._first_used = False
 
     def get(self, case: Any, context: Any) -> str:
-        if self._first is not None:
-            token, self._first = self._first, None
-            return token
+        if not self._first_used:
+            self._first_used = True
+            return os.environ[FIRST_TOKEN]
         return bootstrap_token(os.environ[DATABASE_URL], "fuzzer")
 
     def set(self, case: Any, data: str, context: Any) -> None:

@@ -7,10 +7,11 @@ row each, with the object and container unknown. A removed application runs noth
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from hub.images.references import ImageRefError, parse_image
@@ -44,10 +45,37 @@ class IndexRow:
 
     def values(self, cluster: str, application: str) -> dict[str, Any]:
         """Column values of its ImageIndexEntry."""
-        return {"cluster_id": cluster, "application_id": application, **asdict(self)}
+        return {
+            "cluster_id": cluster,
+            "application_id": application,
+            "position": self.position,
+            "kind": self.kind,
+            "namespace": self.namespace,
+            "name": self.name,
+            "container": self.container,
+            "container_type": self.container_type,
+            "reference": self.reference,
+            "repository": self.repository,
+            "tag": self.tag,
+            "version_key": self.version_key,
+            "variant": self.variant,
+            "digest": self.digest,
+        }
 
 
-def _row(position: int, reference: str, running: RunningImage | None) -> IndexRow | None:
+@dataclass(frozen=True)
+class _Reference:
+    repository: str
+    tag: str | None
+    digest: str | None
+    version_key: str | None
+    variant: str | None
+
+
+@functools.lru_cache(maxsize=8192)
+def _reference(reference: str) -> _Reference | None:
+    """What the index keeps of a reference; cached: a fleet runs few distinct references, reported
+    again and again."""
     try:
         image = parse_image(reference)
     except ImageRefError as error:
@@ -58,11 +86,24 @@ def _row(position: int, reference: str, running: RunningImage | None) -> IndexRo
     if len(repository) > REPOSITORY_MAX:
         log.warning("image index: skipping %r: repository longer than %d characters", reference, REPOSITORY_MAX)
         return None
-    reported = running.digest if running is not None else None
-    digest = reported if reported and len(reported) <= DIGEST_MAX and _DIGEST.match(reported) else image.digest
     # Without tag or digest a runtime pulls `latest`; with only a digest there is no tag to order.
     tag = image.tag if image.tag is not None else (None if image.digest else LATEST)
     parsed = parse_version(tag) if tag is not None else None
+    return _Reference(
+        repository=repository,
+        tag=tag,
+        digest=image.digest,
+        version_key=sortable_key(parsed.key) if parsed else None,
+        variant=parsed.variant if parsed else None,
+    )
+
+
+def _row(position: int, reference: str, running: RunningImage | None) -> IndexRow | None:
+    known = _reference(reference)
+    if known is None:
+        return None
+    reported = running.digest if running is not None else None
+    digest = reported if reported and len(reported) <= DIGEST_MAX and _DIGEST.match(reported) else known.digest
     return IndexRow(
         position=position,
         kind=running.kind if running else None,
@@ -71,10 +112,10 @@ def _row(position: int, reference: str, running: RunningImage | None) -> IndexRo
         container=running.container if running else None,
         container_type=running.container_type if running else "container",
         reference=reference,
-        repository=repository,
-        tag=tag,
-        version_key=sortable_key(parsed.key) if parsed else None,
-        variant=parsed.variant if parsed else None,
+        repository=known.repository,
+        tag=known.tag,
+        version_key=known.version_key,
+        variant=known.variant,
         digest=digest,
     )
 

@@ -55,9 +55,11 @@ async def _known(session: AsyncSession, events: Sequence[StatusEvent | Heartbeat
         )
     key = tuple_(models.Status.cluster_id, models.Status.application_id)
     for keys in chunked(pairs):
+        # The cluster list lets SQLite search the primary key: a row-value IN alone scans the table.
+        clusters = models.Status.cluster_id.in_(sorted({cluster for cluster, _ in keys}))
         known.statuses.update(
             ((s.cluster_id, s.application_id), s)
-            for s in await session.scalars(select(models.Status).where(key.in_(keys)))
+            for s in await session.scalars(select(models.Status).where(clusters, key.in_(keys)))
         )
     return known
 

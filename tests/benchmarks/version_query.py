@@ -18,6 +18,8 @@ Measured, each over `queries` runs with a random bound:
 - `count`: `count_clusters_running(session, repository, older_than=V)`, what fix campaigns poll.
 - `query, selector`: the same with `selector=env=prod` (half the clusters; labels matched in SQL).
 - `floor`: an empty read transaction (`SELECT 1`) through the same sessions: what any query costs.
+- `ingest 50 reports`: `ReportService.ingest_all` of a consumer batch of 50 status reports (new
+  generations of random (cluster, application)s), which replaces their index rows in its transaction.
 - `scan`: the count without the index (`NOT INDEXED` / sequential scan), for comparison.
 
 SQLite: a file in a temporary directory. PostgreSQL: a throwaway server from the machine's own
@@ -48,11 +50,12 @@ from hub.images.service import ImageService
 from hub.images.store import count_clusters_running
 from hub.images.tags import sortable_key, version_key
 from hub.services.context import ServiceContext
+from hub.services.reports import ReportService
 from hub.settings import HubSettings
 from hub.store import models
 from hub.store.database import create_engine, migrate, reading_session_factory, session_factory
 from hub.topics import TopicManager
-from schemas.v1 import Health, RunningImage, StatusReport
+from schemas.v1 import Health, RunningImage, StatusEvent, StatusReport
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 NGINX = "docker.io/library/nginx"
@@ -90,10 +93,12 @@ def other_image(rng: random.Random) -> str:
     return f"{repository}:{rng.randint(0, 5)}.{rng.randint(0, 30)}.{rng.randint(0, 20)}"
 
 
-def reports(clusters: int, applications: int, containers: int, seed: int = 7) -> Iterator[StatusReport]:
+def reports(
+    clusters: int, applications: int, containers: int, seed: int = 7, first: int = 0, application: int | None = None
+) -> Iterator[StatusReport]:
     rng = random.Random(seed)
-    for c in range(clusters):
-        for a in range(applications):
+    for c in range(first, first + clusters):
+        for a in range(applications) if application is None else [application]:
             images = [nginx_tag(rng) if a == 0 and k == 0 else other_image(rng) for k in range(containers)]
             yield StatusReport(
                 cluster=f"cluster-{c:05d}",
@@ -242,12 +247,38 @@ async def measure(name: str, url: str, args: argparse.Namespace) -> None:
 
         if args.explain:
             await explain(name, ctx)
+        reports_service = ReportService(ctx)
+        generation = iter(range(2, 1_000_000))
+
+        async def ingest(bound: str) -> object:
+            number = next(generation)
+            batch = [
+                StatusEvent(
+                    source="bench", cluster=r.cluster, data=r.model_copy(update={"observed_generation": number})
+                )
+                for r in (
+                    next(
+                        reports(
+                            1,
+                            1,
+                            args.containers,
+                            seed=number * 100 + i,
+                            first=rng.randrange(args.clusters),
+                            application=rng.randrange(args.applications),
+                        )
+                    )
+                    for i in range(50)
+                )
+            ]
+            return await reports_service.ingest_all(batch)
+
         print(f"{name}: {args.clusters} clusters, {total} index rows, {args.queries} queries each")
         for label, call, runs in (
             ("floor (SELECT 1)", floor, args.queries),
             ("query", query, args.queries),
             ("count", count, args.queries),
             ("query, selector", with_selector, max(20, args.queries // 10)),
+            ("ingest 50 reports", ingest, max(20, args.queries // 10)),
             ("scan (no index)", scan, max(20, args.queries // 10)),
         ):
             print("  " + line(label, await timed(runs, call, rng)), flush=True)

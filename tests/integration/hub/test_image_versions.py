@@ -196,10 +196,12 @@ async def test_reports_fill_the_index_and_the_query_reads_it(local_fleet: Runnin
             prod = parse_selector("env=prod")
             assert await count_clusters_running(session, NGINX, older_than=version_key("1.27.4"), selector=prod) == 1
 
-        # A newer report replaces the cluster's rows; a removal leaves none.
+        # A newer report replaces the cluster's rows; one with the same containers leaves them; a
+        # removal leaves none.
         await send(
             kafka,
             report(c1, app, 2, [container("Deployment", "web", "web", "nginx:1.27.4")]),
+            report(c2, app, 2, [container("Deployment", "web", "web", "docker.io/library/nginx:1.27.10")]),
             report(c3, app, 2, [], removed=True),
         )
 
@@ -209,6 +211,8 @@ async def test_reports_fill_the_index_and_the_query_reads_it(local_fleet: Runnin
 
         body = await eventually(replaced, 60, "c1 and c3 re-indexed")
         assert rows(body) == {(c4, app, None, None, None, "1.25.0")}
+        newer = await query(newer_than="1.27.4")
+        assert rows(newer) == {(c2, app, "Deployment", "web", "web", "1.27.10")}
 
         # Deregistering a cluster drops its statuses, and with them its rows.
         assert (await client.delete(f"/api/v1/clusters/{c4}")).status_code == 200

@@ -75,6 +75,7 @@ async def test_every_response_is_documented_and_conforms(running_hub: Any, tmp_p
                 f"--exclude-checks={CHECKS_LEFT_OUT}",
                 f"--max-examples={EXAMPLES_PER_OPERATION}",
                 "--workers=1",
+                "--request-timeout=60",  # a busy machine is slow, not wrong
                 "--no-color",
                 *seed,
                 cwd=tmp_path,  # its cache and reports stay out of the repository

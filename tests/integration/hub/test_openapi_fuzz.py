@@ -54,7 +54,17 @@ async def serve(hub: RunningHub, port: int) -> tuple[uvicorn.Server, asyncio.Tas
     return server, task
 
 
-async def test_every_response_is_documented_and_conforms(running_hub: Any, tmp_path: Path) -> None:
+async def test_every_response_is_documented_and_conforms(
+    running_hub: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The fuzzer makes up URLs wherever the API takes one (a webhook's, say), and the hub may call
+    # them. Nothing of that may leave this machine: HTTP clients that honour the proxy variables (httpx,
+    # urllib) go to a local port where nothing listens; only the loopback is reached directly.
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    for variable in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.setenv(variable, nowhere)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
     async with running_hub() as hub:
         port = free_port()
         server, serving = await serve(hub, port)

@@ -98,6 +98,7 @@ async def test_every_response_is_documented_and_conforms(
             server.should_exit = True
             await serving
         report = output.decode(errors="replace")
+        print(report)  # shown with -rP: what was tested, and the seed
         assert process.returncode == 0, f"schemathesis found responses the OpenAPI document does not allow:\n{report}"
         # It did test every operation the app exposes, not a subset.
         operations = sum(len(methods) for methods in hub.app.openapi()["paths"].values())

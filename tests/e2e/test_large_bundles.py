@@ -44,16 +44,10 @@ def test_an_application_of_several_mb_of_crds_deploys_and_is_reported_applied(
             established = [c for c in live["status"]["conditions"] if c["type"] == "Established"]
             assert established and established[0]["status"] == "True"
 
-    # Uninstalled again: the CRDs leave the clusters (cluster-scoped, and many: not for other tests).
+    # Uninstalled again, so the clusters do not carry ten big CRDs through the rest of the session (their
+    # removal takes the API servers the better part of a minute: not waited for here).
     result = fleet.cli("delete", app_name)
     assert result.returncode == 0, result.stderr
-    for cluster in CLUSTERS:
-        kubeconfig = fleet.cluster_files(cluster).kubeconfig
-        eventually(
-            lambda k=kubeconfig: kube.get(k, "apiextensions.k8s.io/v1", "CustomResourceDefinition", names[0]) is None,
-            f"the CRDs removed from {cluster}",
-            timeout=120,
-        )
 
 
 def test_an_application_too_big_even_compressed_is_refused_and_nothing_is_published(

@@ -154,7 +154,7 @@ def test_a_webhook_sees_the_approval_request_before_the_production_wave(
             "prod": "in progress",
         }
         assert plan["approve_command"] == f"fleetcast rollout approve {app_name} --wave prod --revision 2"
-        assert f'image: "{old}" -> "{new}"' in note["diff"]
+        assert f"-      - image: {old}" in note["diff"] and f"+      - image: {new}" in note["diff"]
 
         [message] = eventually(lambda: hook.received("/chat/T1/B2/XYZ"), "the Slack message", timeout=60)
         assert message.signed_with(chat_secret) and message.event == "rollout.approval-requested"

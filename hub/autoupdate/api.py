@@ -26,8 +26,10 @@ router = APIRouter(prefix="/api/v1", tags=["auto-update"], responses=ERROR_RESPO
 class Announcement(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    image: str = Field(description="The image, e.g. nginx or ghcr.io/acme/api.")
-    version: str = Field(description="Its new version tag, optionally with a digest: 1.27.5 or 1.27.5@sha256:...")
+    image: str = Field(max_length=230, description="The image, e.g. nginx or ghcr.io/acme/api.")
+    version: str = Field(
+        max_length=255, description="Its new version tag, optionally with a digest: 1.27.5 or 1.27.5@sha256:..."
+    )
 
 
 @router.post(

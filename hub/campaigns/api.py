@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.api.deps import Authenticated, ServicesDep, viewer
@@ -11,6 +13,7 @@ from hub.auth.roles import Role
 from hub.campaigns.service import FixRequest
 from hub.campaigns.views import CampaignList, CampaignOut, FixResult
 from hub.errors import Forbidden
+from hub.store.types import INTEGER_MAX
 
 router = APIRouter(prefix="/api/v1/campaigns", tags=["campaigns"], responses=ERROR_RESPONSES)
 
@@ -18,13 +21,19 @@ router = APIRouter(prefix="/api/v1/campaigns", tags=["campaigns"], responses=ERR
 class FixIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    image: str = Field(description="The image to fix, as written in manifests: nginx, ghcr.io/acme/api.")
-    to: str = Field(description="What fixed applications run: a tag (1.27.4), a digest or tag@digest.")
+    image: str = Field(
+        max_length=230, description="The image to fix, as written in manifests: nginx, ghcr.io/acme/api."
+    )
+    to: str = Field(max_length=255, description="What fixed applications run: a tag (1.27.4), a digest or tag@digest.")
     older_than: str | None = Field(
-        default=None, description="References with a version below this are vulnerable; default: the `to` version."
+        default=None,
+        max_length=128,
+        description="References with a version below this are vulnerable; default: the `to` version.",
     )
     strategy: str | None = Field(
-        default=None, description="The rollout strategy for every release; default: each application's own."
+        default=None,
+        max_length=63,
+        description="The rollout strategy for every release; default: each application's own.",
     )
     dry_run: bool = Field(default=False, description="Only show what would change; nothing is stored or sent.")
 
@@ -55,5 +64,5 @@ async def find(
 
 
 @router.get("/{campaign_id}", dependencies=[Depends(viewer)])
-async def get(campaign_id: int, services: ServicesDep) -> CampaignOut:
+async def get(campaign_id: Annotated[int, Path(ge=1, le=INTEGER_MAX)], services: ServicesDep) -> CampaignOut:
     return await services.campaigns.get(campaign_id)

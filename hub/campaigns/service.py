@@ -34,6 +34,8 @@ from hub.services.context import ServiceContext
 from hub.store import models
 
 ACTOR = system_actor("campaigns")
+# The stored image column's width: a canonical name (docker.io/library/ added) longer than it is refused.
+MAX_IMAGE_NAME = 255
 
 
 class VulnerableClusters(Protocol):
@@ -66,6 +68,8 @@ def _parse(request: FixRequest) -> _Parsed:
         repository = normalise_name(request.image)
     except ImageRefError as error:
         raise Invalid(f"image {request.image!r}: {error}") from error
+    if len(repository) > MAX_IMAGE_NAME:
+        raise Invalid(f"image {request.image!r}: at most {MAX_IMAGE_NAME} characters as {repository}")
     try:
         tag, digest = parse_value(request.image, request.to)
     except ValueError as error:

@@ -2,7 +2,8 @@
 as each cluster's API server computes it.
 
     objects.py  pure: release_diff(old, new) -> ReleaseDiff (per object added/removed/changed, text form)
-    fields.py   pure: field-level unified diff of one object as YAML, Secret values redacted
+    (the field-level diff of one object, Secret values redacted, is schemas/v1/objectdiffs.py: the
+    spokes' live diffs use the same)
     plan.py     pure: per cluster enter/leave/stay/none and its ReleaseDiff
     replies.py  dry-run requests waiting for their replies
     channel.py  Kafka request/reply with the spokes (I/O)

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from hub.diffs.fields import field_diff
 from hub.manifests import identity
+from schemas.v1.objectdiffs import field_diff
 
 Identity = tuple[str, str, str, str]  # (group, kind, namespace, name), as hub.manifests.identity gives
 ObjectChangeKind = Literal["added", "removed", "changed", "unchanged"]

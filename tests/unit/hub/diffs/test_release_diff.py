@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hub.diffs import release_diff
-from hub.diffs.fields import CHANGED, REDACTED, UNCHANGED, field_diff
 from hub.manifests import identity
+from schemas.v1.objectdiffs import CHANGED, REDACTED, UNCHANGED, field_diff
 
 
 def configmap(name: str, namespace: str | None = "shop", **data: str) -> dict[str, Any]:

@@ -1,10 +1,13 @@
-"""Field-level diff of two versions of one Kubernetes object: both rendered as YAML in a stable key order
-and compared line by line (difflib), the way `kubectl diff` shows a change.
+"""How a change of one Kubernetes object is shown to people, by the hub (desired against desired,
+hub/diffs) and by a spoke (live against its dry run, spoke/livediffs.py) alike: both versions rendered
+as YAML in a stable key order and compared line by line (difflib), the way `kubectl diff` shows a change.
 
-Secret values are never rendered, nor any digest of them (a hash of a low-entropy password is as good as
-the password): each key of `data`/`stringData` shows only a marker saying whether its value changes.
-Annotations that carry a copy of the whole object (kubectl's last-applied-configuration) are dropped,
-since they would repeat the object and, for a Secret, its values.
+It lives in the contract because both sides must keep the same rule, and the hub shows the spokes' text
+next to its own: Secret values are never rendered, nor any digest of them (a hash of a low-entropy
+password is as good as the password): each key of `data`/`stringData` shows only a marker saying whether
+its value changes. Annotations that carry a copy of the whole object (kubectl's
+last-applied-configuration) are dropped, since they would repeat the object and, for a Secret, its values.
+The text itself is for people: nobody parses it.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from schemas.v1 import canonical_json
+from schemas.v1.desired import canonical_json
 
 # Shown instead of a Secret value. The same marker on both sides of an unchanged value keeps it out of
 # the diff; a changed one shows as `-key: <redacted>` / `+key: <changed>`.

@@ -21,7 +21,6 @@ from aiohttp import web
 from multidict import CIMultiDict
 from sqlalchemy import select
 
-from deploy.local.postgres import PostgresServer
 from hub.audit.log import record
 from hub.auth.signatures import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from hub.store import models
@@ -362,11 +361,9 @@ async def test_a_cluster_going_unreachable_and_back_is_recorded_and_notified(
         assert staging not in [e["cluster"] for e in page] and canary not in [e["cluster"] for e in page]
 
 
-async def test_audit_ids_committing_out_of_order_are_all_notified(
-    database_server: PostgresServer | None, running_hub: Start
-) -> None:
-    if database_server is None:
-        pytest.skip("SQLite commits one writer at a time: its ids appear in order")
+# PostgreSQL only: SQLite commits one writer at a time, so its ids appear in order.
+@pytest.mark.parametrize("database_server", ["postgres"], indirect=True)
+async def test_audit_ids_committing_out_of_order_are_all_notified(running_hub: Start) -> None:
     async with receiver() as hooks, running_hub(notifications={"settle_seconds": 120}) as hub:
         await subscribe(hub, url=hooks.url("/campaigns"), events=["campaign.finished"], secret=SECRET)
         ctx = hub.context

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from hub.images.references import ImageRefError, parse_image
+from hub.images.references import ImageRefError, is_digest, parse_image
 from hub.images.tags import parse_version, sortable_key
 from schemas.v1 import ContainerType, RunningImage, StatusReport
 
@@ -24,7 +23,6 @@ log = logging.getLogger(__name__)
 # failing the whole batch of reports it came with.
 REPOSITORY_MAX = 255
 DIGEST_MAX = 255
-_DIGEST = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$")
 LATEST = "latest"
 
 
@@ -103,7 +101,7 @@ def _row(position: int, reference: str, running: RunningImage | None) -> IndexRo
     if known is None:
         return None
     reported = running.digest if running is not None else None
-    digest = reported if reported and len(reported) <= DIGEST_MAX and _DIGEST.match(reported) else known.digest
+    digest = reported if reported and len(reported) <= DIGEST_MAX and is_digest(reported) else known.digest
     return IndexRow(
         position=position,
         kind=running.kind if running else None,

@@ -19,6 +19,16 @@ class ImageRefError(ValueError):
     pass
 
 
+def is_tag(text: str) -> bool:
+    """A tag as the reference grammar allows it: up to 128 word characters, dots and dashes."""
+    return _TAG.match(text) is not None
+
+
+def is_digest(text: str) -> bool:
+    """A digest: `algorithm:hex` (sha256:..., at least 32 hex digits)."""
+    return _DIGEST.match(text) is not None
+
+
 @dataclass(frozen=True)
 class ImageRef:
     registry: str | None

@@ -5,14 +5,10 @@ instead of whatever tag or digest the manifests say: a tag (`1.27.4`), a digest 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from hub.images.references import ImageRef, ImageRefError, normalise_name, parse_image
-
-_TAG = re.compile(r"^[\w][\w.-]{0,127}$")
-_DIGEST = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$")
+from hub.images.references import ImageRef, ImageRefError, is_digest, is_tag, normalise_name
 
 
 class OverrideError(ValueError):
@@ -50,11 +46,11 @@ def parse_value(image: str, value: str) -> tuple[str | None, str | None]:
     """(tag, digest) from `1.27.4`, `sha256:...` or `1.27.4@sha256:...`; ValueError names what is wrong."""
     text = value.strip()
     tag, at, digest = text.partition("@")
-    if not at and _DIGEST.match(text):
+    if not at and is_digest(text):
         return None, text
-    if not tag or not _TAG.match(tag):
+    if not tag or not is_tag(tag):
         raise ValueError(f"image {image}: {value!r} is not a tag, a digest (algorithm:hex) or tag@digest")
-    if at and not _DIGEST.match(digest):
+    if at and not is_digest(digest):
         raise ValueError(f"image {image}: {digest!r} is not a digest (algorithm:hex, e.g. sha256:...)")
     return tag, digest or None
 
@@ -67,9 +63,7 @@ def parse_overrides(source: Mapping[str, str]) -> dict[str, ImageOverride]:
     problems: list[str] = []
     for name, value in source.items():
         try:
-            repository = normalise_name(name)
-            if parse_image(name).tag is not None or parse_image(name).digest is not None:
-                raise ImageRefError(f"{name!r}: name the image without a tag or digest (the value says what runs)")
+            repository = normalise_name(name)  # refuses a name with a tag or digest: the value says what runs
         except ImageRefError as error:
             problems.append(f"image {name!r}: {error}")
             continue

@@ -27,24 +27,29 @@ AddCommand = Callable[[Any, str, "Handler", str], argparse.ArgumentParser]
 WATCH_EXIT = {"succeeded": 0, "stalled": 2}
 
 
+def _canonical(name: str) -> str:
+    """The image as the hub keys it (docker.io/library/nginx for nginx); a bad name is the user's error."""
+    from hub.images.references import ImageRefError, normalise_name  # pure and light, but only when needed
+
+    try:
+        return normalise_name(name)
+    except ImageRefError as error:
+        raise HubError(str(error)) from error
+
+
 def parse_overrides(pairs: list[str], current: dict[str, str]) -> dict[str, str]:
-    """`nginx=1.27.4` sets, `nginx-` removes; the rest of `current` is kept."""
+    """`nginx=1.27.4` sets, `nginx-` removes; the rest of `current` (keyed by canonical name) is kept."""
     result = dict(current)
     for pair in pairs:
         if pair.endswith("-") and "=" not in pair:
             name = pair[:-1]
-            matches = [
-                key for key in result if key == name or key.endswith("/" + name) or key.endswith("/library/" + name)
-            ]
-            if not matches:
+            if result.pop(_canonical(name), None) is None:
                 raise HubError(f"{name}: the application has no override for that image")
-            for key in matches:
-                del result[key]
             continue
         name, sep, value = pair.partition("=")
         if not sep or not name or not value:
             raise HubError(f"{pair!r}: expected IMAGE=TAG, IMAGE=DIGEST or IMAGE- (remove)")
-        result[name] = value
+        result[_canonical(name)] = value
     return result
 
 
@@ -196,7 +201,7 @@ def _auto_update_rm(client: HubClient, args: argparse.Namespace) -> tuple[Any, s
 
 
 def _same_image(canonical: str, name: str) -> bool:
-    return canonical == name or canonical.endswith("/" + name) or canonical == f"docker.io/library/{name}"
+    return canonical == _canonical(name)
 
 
 def _policies_text(app: JSON) -> str:

@@ -3,8 +3,6 @@ image override, in one transaction, recorded in the audit log as automatic (who 
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from hub.auth.roles import system_actor
 from hub.autoupdate.plan import Candidate, plan_updates
 from hub.autoupdate.spec import AutoUpdatePolicy
@@ -16,6 +14,7 @@ from hub.overrides.spec import parse_value
 from hub.rollouts.service import RolloutService
 from hub.services.applications import ApplicationService
 from hub.services.context import ServiceContext
+from hub.services.releases import current_releases
 from hub.store import models
 
 ACTOR = system_actor("auto-update")
@@ -43,19 +42,13 @@ class AutoUpdateService:
                 "auto-update never guesses the order of other tags"
             )
         async with self.ctx.writing() as session:
-            apps = [
-                a
-                for a in await session.scalars(
-                    select(models.Application).where(models.Application.deleted_at.is_(None))
+            candidates = [
+                Candidate(
+                    app.id, list(release.manifests), [AutoUpdatePolicy.model_validate(p) for p in app.auto_update]
                 )
-                if a.auto_update
+                for app, release in await current_releases(session)
+                if app.auto_update
             ]
-            candidates = []
-            for app in apps:
-                release = await session.get(models.Release, (app.id, app.revision))
-                if release is not None:
-                    policies = [AutoUpdatePolicy.model_validate(p) for p in app.auto_update]
-                    candidates.append(Candidate(app.id, list(release.manifests), policies))
             decisions = plan_updates(candidates, repository, version, digest)
             updates: list[UpdateOut] = []
             for decision in decisions:

@@ -3,7 +3,7 @@ campaign, one release per application, each one's run, the audit entries), follo
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -31,6 +31,7 @@ from hub.rollouts.model import RunState
 from hub.rollouts.service import RolloutService
 from hub.services.applications import ApplicationService
 from hub.services.context import ServiceContext
+from hub.services.releases import current_releases
 from hub.store import models
 
 ACTOR = system_actor("campaigns")
@@ -116,19 +117,10 @@ class CampaignService:
         self.vulnerable_clusters = vulnerable_clusters
 
     async def _plan(self, session: AsyncSession, parsed: _Parsed, strategy: str | None) -> FixPlan:
-        apps = list(await session.scalars(select(models.Application).where(models.Application.deleted_at.is_(None))))
-        releases = await self._current_releases(session, apps)
-        candidates = [Candidate(a.id, list(releases[a.id].manifests), a.strategy) for a in apps if a.id in releases]
+        candidates = [
+            Candidate(app.id, list(release.manifests), app.strategy) for app, release in await current_releases(session)
+        ]
         return plan_fix(candidates, parsed.repository, parsed.target, parsed.older_than, strategy)
-
-    @staticmethod
-    async def _current_releases(session: AsyncSession, apps: Sequence[models.Application]) -> dict[str, models.Release]:
-        releases: dict[str, models.Release] = {}
-        for app in apps:
-            release = await session.get(models.Release, (app.id, app.revision))
-            if release is not None:
-                releases[app.id] = release
-        return releases
 
     async def fix(self, request: FixRequest, *, actor: str, dry_run: bool) -> FixResult:
         parsed = _parse(request)

@@ -70,13 +70,21 @@ def desired_manifests(
     Every override given must match an image of the manifests (Invalid names those that do not); kept
     ones the manifests no longer use are dropped: they have nothing left to do."""
     overrides = given if given is not None else stored_overrides(kept)
-    rendered = render(source, overrides)
-    unused = sorted(set(overrides) - rendered.matched)
+    used, rendered = rendered_with(source, overrides)
+    unused = sorted(set(overrides) - set(used))
     if given is not None and unused:
         raise Invalid(
             f"application {application_id}: image overrides match no container image of the manifests: "
             + ", ".join(unused)
         )
+    return used, rendered
+
+
+def rendered_with(
+    source: list[dict[str, Any]], overrides: dict[str, ImageOverride]
+) -> tuple[dict[str, ImageOverride], Rendered]:
+    """`source` with the overrides applied, and the overrides that matched an image of it."""
+    rendered = render(source, overrides)
     return {r: o for r, o in overrides.items() if r in rendered.matched}, rendered
 
 
@@ -249,9 +257,7 @@ class ApplicationService:
         current = await session.get(models.Release, (app.id, app.revision))
         assert current is not None
         source = source_of(current)
-        overrides = {**stored_overrides(app.image_overrides), **changes}
-        rendered = render(source, overrides)
-        overrides = {r: o for r, o in overrides.items() if r in rendered.matched}
+        overrides, rendered = rendered_with(source, {**stored_overrides(app.image_overrides), **changes})
         digest = content_digest(rendered.manifests)
         if digest == app.digest:
             return None

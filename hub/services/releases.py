@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import and_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.placements import Release
@@ -34,3 +34,21 @@ async def release_manifests(session: AsyncSession, releases: Iterable[Release]) 
         select(models.Release).where(tuple_(models.Release.application_id, models.Release.revision).in_(keys))
     )
     return {r.application_id: list(r.manifests) for r in rows}
+
+
+async def current_releases(session: AsyncSession) -> list[tuple[models.Application, models.Release]]:
+    """Every application not deleted with its current release, by id, in one query: what fix campaigns
+    and auto-update look through."""
+    rows = await session.execute(
+        select(models.Application, models.Release)
+        .join(
+            models.Release,
+            and_(
+                models.Release.application_id == models.Application.id,
+                models.Release.revision == models.Application.revision,
+            ),
+        )
+        .where(models.Application.deleted_at.is_(None))
+        .order_by(models.Application.id)
+    )
+    return [(app, release) for app, release in rows]

@@ -199,12 +199,9 @@ class ApplicationService:
             overrides, rendered = desired_manifests(
                 application_id, manifests, given_overrides, app.image_overrides if live and app is not None else None
             )
-            if policies is not None:
-                for policy in policies:
-                    if policy.strategy is not None:
-                        await self.rollouts.check_strategy(session, policy.strategy)
-                if app is not None:
-                    await self._set_auto_update(session, app, policies, actor)
+            for policy in policies or []:
+                if policy.strategy is not None:
+                    await self.rollouts.check_strategy(session, policy.strategy)
             selector_text = str(selector) if selector is not None else app.selector if app else ""
             current_strategy = app.strategy if live and app is not None else None
             wanted = current_strategy if strategy is KEEP else strategy
@@ -237,8 +234,8 @@ class ApplicationService:
                     wanted,
                     actor,
                 )
-                if policies is not None:
-                    app.auto_update = [p.stored() for p in policies]
+            if policies is not None:
+                await self._set_auto_update(session, app, policies, actor)
         return await self.get(application_id), created
 
     async def release_with_overrides(

@@ -115,3 +115,26 @@ def test_an_announced_version_deploys_to_staging_only_and_production_waits_for_a
     entries = fleet.cli_json("audit", "--app", app_name, "--action", "release.created", "--limit", "10")
     assert entries[0]["actor"] == "system:auto-update" and entries[0]["revision"] == 2
     assert json.dumps(entries[0]["details"]["image_overrides"]) == json.dumps({image: "2.4.0"})
+
+
+def test_an_image_override_is_a_release_that_reaches_every_cluster_and_can_be_removed(
+    fleet: Fleetcast, app_name: str, tmp_path: Path
+) -> None:
+    image = f"{REGISTRY}/{app_name}/web"
+    deploy(fleet, app_name, f"{image}:1.0.0", tmp_path)
+    eventually(lambda: converged(fleet, app_name, 1, ALL), "revision 1 Ready on all four clusters", timeout=120)
+
+    overridden = fleet.cli_json("set-image", app_name, f"{image}=1.0.1")
+    assert overridden["revision"] == 2 and overridden["image_overrides"] == {image: "1.0.1"}
+    eventually(lambda: converged(fleet, app_name, 2, ALL), "the override Ready on all four clusters", timeout=120)
+    for cluster in ALL:
+        assert live_image(fleet, cluster, app_name) == f"{image}:1.0.1"
+    (newest, *_) = fleet.cli_json("releases", app_name)
+    assert newest["image_overrides"] == {image: "1.0.1"} and newest["source_manifests"] is not None
+
+    removed = fleet.cli_json("set-image", app_name, f"{image}-")
+    assert removed["revision"] == 3 and removed["image_overrides"] == {}
+    eventually(lambda: converged(fleet, app_name, 3, ALL), "the manifests' own image back everywhere", timeout=120)
+    assert {live_image(fleet, cluster, app_name) for cluster in ALL} == {f"{image}:1.0.0"}
+    refused = fleet.cli("set-image", app_name, "redis=7")
+    assert refused.returncode != 0 and "docker.io/library/redis" in refused.stderr

@@ -21,6 +21,7 @@ from schemas.v1 import (
     DryRunRequestEvent,
     Event,
     HeartbeatEvent,
+    KubeEventsEvent,
     RemovalEvent,
     StatusEvent,
 )
@@ -35,6 +36,7 @@ _MODELS: dict[str, Any] = {
     "heartbeat-event": HeartbeatEvent,
     "dry-run-request-event": DryRunRequestEvent,
     "dry-run-reply-event": DryRunReplyEvent,
+    "kube-events-event": KubeEventsEvent,
     "event": Event,
     # What a webhook receives (format json): hub/notifications, docs/notifications.md.
     "notification": Notification,

@@ -1,6 +1,7 @@
 """Version 1 of the wire contract."""
 
 from schemas.v1.desired import Bundle, Removal, canonical_json, content_digest
+from schemas.v1.drift import DriftMode, DriftPolicy, IgnoreRule, ObjectDrift
 from schemas.v1.dryruns import DryRunObject, DryRunReply, DryRunRequest, DryRunState
 from schemas.v1.envelope import (
     SCHEMA_VERSION,
@@ -10,6 +11,7 @@ from schemas.v1.envelope import (
     DryRunRequestEvent,
     Event,
     HeartbeatEvent,
+    KubeEventsEvent,
     RemovalEvent,
     ReportEvent,
     StatusEvent,
@@ -22,6 +24,7 @@ from schemas.v1.envelope import (
 )
 from schemas.v1.names import ApplicationId, ClusterId, is_dns_label
 from schemas.v1.reports import (
+    Condition,
     ContainerType,
     Health,
     Heartbeat,
@@ -38,8 +41,11 @@ __all__ = [
     "Bundle",
     "BundleEvent",
     "ClusterId",
+    "Condition",
     "ContainerType",
     "DesiredEvent",
+    "DriftMode",
+    "DriftPolicy",
     "DryRunObject",
     "DryRunReply",
     "DryRunReplyEvent",
@@ -50,7 +56,12 @@ __all__ = [
     "Health",
     "Heartbeat",
     "HeartbeatEvent",
+    "IgnoreRule",
+    "KubeEvent",
+    "KubeEventBatch",
+    "KubeEventsEvent",
     "ObjectAction",
+    "ObjectDrift",
     "ObjectRef",
     "ObjectStatus",
     "Removal",
@@ -65,6 +76,7 @@ __all__ = [
     "decode_desired",
     "decode_dry_run_reply",
     "decode_dry_run_request",
+    "decode_kube_events",
     "decode_report",
     "encode",
     "is_dns_label",

@@ -8,6 +8,7 @@ from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt, ValidationInfo, model_validator
 
+from schemas.v1.drift import DriftPolicy
 from schemas.v1.names import ApplicationId
 
 
@@ -42,6 +43,10 @@ class Bundle(_Wire):
     )
     manifests: list[dict[str, Any]] = Field(description="Kubernetes objects, in any order.")
     digest: str = Field(description="content_digest(manifests): sha256 over canonical JSON.")
+    drift: DriftPolicy = Field(
+        default_factory=DriftPolicy,
+        description="What the spoke does when a live object drifts from these manifests (older hubs: correct).",
+    )
 
     @model_validator(mode="after")
     def _digest_matches(self, info: ValidationInfo) -> Self:
@@ -60,6 +65,7 @@ class Bundle(_Wire):
         generation: int,
         manifests: list[dict[str, Any]],
         digest: str | None = None,
+        drift: DriftPolicy | None = None,
     ) -> Bundle:
         """`digest`: content_digest(manifests) if the caller has it already (hashing a bundle of several MB
         takes a third of a second; the hub sends one application's bundle to many clusters)."""
@@ -69,6 +75,7 @@ class Bundle(_Wire):
             "generation": generation,
             "manifests": manifests,
             "digest": digest if digest is not None else content_digest(manifests),
+            "drift": drift if drift is not None else DriftPolicy(),
         }
         return cls.model_validate(fields, context={_DIGEST_COMPUTED: True})
 

@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, V
 
 from schemas.v1.desired import Bundle, Removal
 from schemas.v1.dryruns import DryRunReply, DryRunRequest
+from schemas.v1.kubeevents import KubeEventBatch
 from schemas.v1.names import ClusterId
 from schemas.v1.reports import Heartbeat, StatusReport
 
@@ -60,18 +61,28 @@ class DryRunReplyEvent(_Envelope):
     data: DryRunReply
 
 
+class KubeEventsEvent(_Envelope):
+    """On the events topic: Kubernetes Events of one application's objects on one cluster."""
+
+    type: Literal["fleetcast.kube-events"] = "fleetcast.kube-events"
+    data: KubeEventBatch
+
+
 DesiredEvent = Annotated[BundleEvent | RemovalEvent, Field(discriminator="type")]
 ReportEvent = Annotated[StatusEvent | HeartbeatEvent, Field(discriminator="type")]
 Event = Annotated[
-    BundleEvent | RemovalEvent | StatusEvent | HeartbeatEvent | DryRunRequestEvent | DryRunReplyEvent,
+    BundleEvent | RemovalEvent | StatusEvent | HeartbeatEvent | DryRunRequestEvent | DryRunReplyEvent | KubeEventsEvent,
     Field(discriminator="type"),
 ]
-AnyEvent = BundleEvent | RemovalEvent | StatusEvent | HeartbeatEvent | DryRunRequestEvent | DryRunReplyEvent
+AnyEvent = (
+    BundleEvent | RemovalEvent | StatusEvent | HeartbeatEvent | DryRunRequestEvent | DryRunReplyEvent | KubeEventsEvent
+)
 
 _DESIRED: TypeAdapter[BundleEvent | RemovalEvent] = TypeAdapter(DesiredEvent)
 _REPORT: TypeAdapter[StatusEvent | HeartbeatEvent] = TypeAdapter(ReportEvent)
 _DRY_RUN_REQUEST: TypeAdapter[DryRunRequestEvent] = TypeAdapter(DryRunRequestEvent)
 _DRY_RUN_REPLY: TypeAdapter[DryRunReplyEvent] = TypeAdapter(DryRunReplyEvent)
+_KUBE_EVENTS: TypeAdapter[KubeEventsEvent] = TypeAdapter(KubeEventsEvent)
 
 
 class WireError(ValueError):
@@ -128,3 +139,7 @@ def decode_dry_run_request(value: bytes) -> DryRunRequestEvent:
 
 def decode_dry_run_reply(value: bytes) -> DryRunReplyEvent:
     return _decode(_DRY_RUN_REPLY, value)
+
+
+def decode_kube_events(value: bytes) -> KubeEventsEvent:
+    return _decode(_KUBE_EVENTS, value)

@@ -6,8 +6,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, NonNegativeInt
 
+from schemas.v1.drift import DriftMode, ObjectDrift
 from schemas.v1.names import ApplicationId, ClusterId
 
 
@@ -36,6 +37,20 @@ class ObjectRef(_Wire):
 
 ObjectAction = Literal["applied", "unchanged", "pruned", "failed"]
 
+# Bounds of what a spoke forwards per object: conditions are few, messages can be long.
+MAX_CONDITIONS = 16
+MAX_CONDITION_MESSAGE = 1024
+
+
+class Condition(_Wire):
+    """One of a live object's status conditions, as the cluster reports it."""
+
+    type: str = Field(max_length=316)
+    status: str = Field(max_length=32, description="True, False or Unknown.")
+    reason: str = Field(default="", max_length=1024)
+    message: str = Field(default="", max_length=MAX_CONDITION_MESSAGE)
+    last_transition_time: AwareDatetime | None = None
+
 
 class ObjectStatus(_Wire):
     ref: ObjectRef
@@ -43,6 +58,18 @@ class ObjectStatus(_Wire):
     health: Health
     message: str = ""
     error: str | None = Field(default=None, description="Why the API server rejected it, if it did.")
+    conditions: list[Condition] = Field(
+        default_factory=list, max_length=MAX_CONDITIONS, description="The live object's status conditions."
+    )
+    drift: ObjectDrift | None = Field(
+        default=None,
+        description="How the live object differs from what was applied, while it does (under `alert`, until "
+        "the object is changed back or the next release; under `correct`, until the re-apply).",
+    )
+    corrections: NonNegativeInt = Field(
+        default=0, description="Times the spoke re-applied this object to correct drift since it applied it."
+    )
+    last_correction: ObjectDrift | None = Field(default=None, description="The drift most recently corrected.")
 
 
 ContainerType = Literal["container", "init", "ephemeral"]
@@ -86,6 +113,9 @@ class StatusReport(_Wire):
         "and Job templates included). Absent from older spokes, which send only `images`.",
     )
     errors: list[str] = Field(default_factory=list)
+    drift_mode: DriftMode | None = Field(
+        default=None, description="The drift policy the spoke applied (absent from older spokes)."
+    )
     time: datetime
 
 

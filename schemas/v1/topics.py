@@ -5,6 +5,7 @@
     fleetcast.v1.status             compacted, key = "<cluster>/<application>", value = status event
     fleetcast.v1.heartbeat          compacted, key = cluster id, value = heartbeat event
     fleetcast.v1.events             delete (7 days), key = cluster id: notable happenings, for people
+                                    (Kubernetes Events of managed objects, schemas/v1/kubeevents.py)
     fleetcast.v1.dlq                delete (14 days), key = original key: what could not be read, and why
     fleetcast.v1.requests.<cluster> delete (1 hour), 1 partition, key = application id
                                     value = dry-run request event (live diff preview)
@@ -86,6 +87,10 @@ def status_key(cluster: str, application: str) -> bytes:
 
 
 def heartbeat_key(cluster: str) -> bytes:
+    return cluster.encode()
+
+
+def events_key(cluster: str) -> bytes:
     return cluster.encode()
 
 

@@ -71,6 +71,14 @@ class DesiredTopic:
         batches = await self.consumer.getmany(self.partition, timeout_ms=int(self.settings.poll_timeout * 1000))
         return list(batches.get(self.partition, []))
 
+    async def lag(self) -> int | None:
+        """Records between the position and the end of the partition as of the last fetch (None before
+        the first fetch: the end is not known without asking the broker, and polling must stay cheap)."""
+        end = self.consumer.highwater(self.partition)
+        if end is None:
+            return None
+        return max(0, int(end) - await self.position())
+
     async def commit(self, offset: int) -> None:
         """`offset` is the next record to read: everything before it has been applied."""
         await self.consumer.commit({self.partition: offset})

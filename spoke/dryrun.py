@@ -40,7 +40,7 @@ from spoke.errors import api_message
 from spoke.inventory import InventoryStore
 from spoke.kube import Kube
 from spoke.livediffs import live_diff
-from spoke.metrics import Metrics
+from spoke.metrics import ClusterMetrics
 from spoke.objects import Manifest, ObjectKey, group_of, key_of_ref, ref_of
 from spoke.planner import crd_scopes, plan, prune_candidates
 from spoke.settings import SpokeSettings
@@ -155,7 +155,7 @@ class DryRunRequests:
         settings: SpokeSettings,
         runner: DryRunner,
         producer: Producer,
-        metrics: Metrics,
+        metrics: ClusterMetrics,
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
         self.settings = settings

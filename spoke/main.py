@@ -20,7 +20,7 @@ from spoke.dryrun import DryRunner, DryRunRequests
 from spoke.errors import ErrorClass, api_message, backoff, classify
 from spoke.inventory import InventoryStore
 from spoke.kube import Kube
-from spoke.metrics import Metrics
+from spoke.metrics import SpokeMetrics
 from spoke.server import make_app, serve
 from spoke.settings import SpokeSettings
 
@@ -38,34 +38,27 @@ def _connecting(settings: SpokeSettings) -> AsyncRetrying:
     )
 
 
-async def _consume_forever(spoke: Spoke, topic: DesiredTopic, settings: SpokeSettings) -> None:
-    """The consume loop never gives up: after an unexpected failure it rebuilds from the topic start
-    (replays change nothing) after a bounded, growing delay."""
-    delay = settings.retry_initial
-    while True:
-        try:
-            await spoke.consume(topic)
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:
-            log.exception(
-                "consume loop failed (%s): %s; restarting in %.1fs", classify(error), api_message(error), delay
-            )
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, settings.retry_max * 6)
+async def run(
+    settings: SpokeSettings,
+    stop: asyncio.Event,
+    registry: CollectorRegistry | None = None,
+    *,
+    metrics: SpokeMetrics | None = None,
+) -> None:
+    """Run until `stop` is set; everything started is stopped and closed on the way out.
 
-
-async def run(settings: SpokeSettings, stop: asyncio.Event, registry: CollectorRegistry | None = None) -> None:
-    """Run until `stop` is set; everything started is stopped and closed on the way out."""
-    metrics = Metrics(registry or CollectorRegistry())
+    Several spokes may run in one process: give each the same `metrics` (one SpokeMetrics per registry)
+    and each labels its metrics with its own cluster."""
+    shared = metrics if metrics is not None else SpokeMetrics(registry or CollectorRegistry())
+    view = shared.for_cluster(settings.cluster_id)
     async for attempt in _connecting(settings):
         with attempt:
             kube = await Kube.connect(settings.kubeconfig)
     producer = Producer(settings)
     topic = DesiredTopic(settings)
-    spoke = Spoke(settings, kube, producer, metrics)
+    spoke = Spoke(settings, kube, producer, topic, view)
     dry_runner = DryRunner(kube, InventoryStore(kube, settings.inventory_namespace), settings.cluster_id)
-    dry_runs = DryRunRequests(settings, dry_runner, producer, metrics)
+    dry_runs = DryRunRequests(settings, dry_runner, producer, view)
     tasks: list[asyncio.Task[Any]] = []
     runner = None
     try:
@@ -78,16 +71,9 @@ async def run(settings: SpokeSettings, stop: asyncio.Event, registry: CollectorR
         async for attempt in _connecting(settings):
             with attempt:
                 await dry_runs.start()
-        consuming = asyncio.create_task(_consume_forever(spoke, topic, settings), name="consume")
-        tasks = [
-            consuming,
-            asyncio.create_task(spoke.heartbeats(), name="heartbeats"),
-            asyncio.create_task(spoke.resync(), name="resync"),
-            asyncio.create_task(dry_runs.run(), name="dry-runs"),
-        ]
-        runner, port = await serve(
-            make_app(metrics.registry, lambda: not consuming.done()), settings.metrics_host, settings.metrics_port
-        )
+        spoke.start()
+        tasks = [asyncio.create_task(dry_runs.run(), name=f"dry-runs {settings.cluster_id}")]
+        runner, port = await serve(make_app(shared.registry, spoke.alive), settings.metrics_host, settings.metrics_port)
         log.info(
             "spoke for cluster %s: metrics on http://%s:%d/metrics, health on /healthz",
             settings.cluster_id,

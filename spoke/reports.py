@@ -11,6 +11,8 @@ from datetime import datetime
 from typing import Any
 
 from schemas.v1 import Bundle, Health, ObjectAction, ObjectRef, ObjectStatus, Removal, RunningImage, StatusReport
+from schemas.v1.drift import ObjectDrift
+from schemas.v1.reports import Condition
 from spoke import health
 from spoke.errors import ErrorClass
 
@@ -28,6 +30,29 @@ class ObjectOutcome:
 Live = Callable[[ObjectRef], Mapping[str, Any] | None]
 
 
+@dataclass(frozen=True)
+class ObjectExtras:
+    """What other controllers (drift detector, conditions) add to one object's status."""
+
+    conditions: tuple[Condition, ...] = ()
+    drift: ObjectDrift | None = None
+    corrections: int = 0
+    last_correction: ObjectDrift | None = None
+
+
+# (application, ref) -> extras of that object, or None for none.
+Extras = Callable[[str, ObjectRef], ObjectExtras | None]
+ObjectExtrasOf = Callable[[ObjectRef], ObjectExtras | None]
+
+
+def no_extras(_application: str, _ref: ObjectRef) -> ObjectExtras | None:
+    return None
+
+
+def _none(_ref: ObjectRef) -> ObjectExtras | None:
+    return None
+
+
 def bundle_status(
     cluster: str,
     bundle: Bundle,
@@ -37,6 +62,7 @@ def bundle_status(
     last_applied_revision: int | None,
     errors: Sequence[str],
     now: datetime,
+    extras: ObjectExtrasOf = _none,
 ) -> StatusReport:
     objects: list[ObjectStatus] = []
     images: set[str] = set()
@@ -52,8 +78,19 @@ def bundle_status(
         running = health.running_images(outcome.ref.kind, obj, outcome.ref)
         containers.extend(running)
         images.update(r.image for r in running)
+        extra = extras(outcome.ref) or ObjectExtras()
         objects.append(
-            ObjectStatus(ref=outcome.ref, action=outcome.action, health=verdict, message=message, error=outcome.error)
+            ObjectStatus(
+                ref=outcome.ref,
+                action=outcome.action,
+                health=verdict,
+                message=message,
+                error=outcome.error,
+                conditions=list(extra.conditions),
+                drift=extra.drift,
+                corrections=extra.corrections,
+                last_correction=extra.last_correction,
+            )
         )
     overall = health.worst(healths)
     # An object the API server refuses will not fix itself: that is degraded, whatever else is live.

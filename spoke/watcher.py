@@ -26,14 +26,19 @@ log = logging.getLogger(__name__)
 Kind = tuple[str, str]  # (api_version, kind)
 OnList = Callable[[Kind, list[dict[str, Any]]], None]
 OnEvent = Callable[[str, dict[str, Any]], None]
+# Told why a watch is re-opened: expired (the server ended it, as it does), gone (410: list again), error.
+OnRestart = Callable[[str], None]
 
 
 class Watcher:
-    def __init__(self, kube: Kube, settings: SpokeSettings, on_list: OnList, on_event: OnEvent) -> None:
+    def __init__(
+        self, kube: Kube, settings: SpokeSettings, on_list: OnList, on_event: OnEvent, on_restart: OnRestart
+    ) -> None:
         self.kube = kube
         self.settings = settings
         self.on_list = on_list
         self.on_event = on_event
+        self.on_restart = on_restart
         self._tasks: dict[Kind, asyncio.Task[None]] = {}
 
     def ensure(self, kinds: Iterable[Kind]) -> None:
@@ -63,14 +68,18 @@ class Watcher:
                         version = str((obj.get("metadata") or {}).get("resourceVersion") or version)
                         if event.get("type") in ("ADDED", "MODIFIED", "DELETED"):
                             self.on_event(str(event["type"]), obj)
+                    self.on_restart("expired")
             except asyncio.CancelledError:
                 raise
             except ApiException as error:
                 if error.status == 410:
                     log.info("watch %s %s: resourceVersion too old, listing again", *kind)
+                    self.on_restart("gone")
                     continue
+                self.on_restart("error")
                 log.warning("watch %s %s failed: %s; retrying in %.1fs", *kind, api_message(error), delay)
             except Exception as error:
+                self.on_restart("error")
                 log.warning("watch %s %s failed: %s; retrying in %.1fs", *kind, api_message(error), delay)
             await asyncio.sleep(delay * random.uniform(0.8, 1.2))
             delay = min(delay * 2, self.settings.retry_max * 6)

@@ -50,6 +50,7 @@ from schemas.v1.topics import (
     status_key,
 )
 from spoke.main import run
+from spoke.metrics import SpokeMetrics
 from spoke.settings import SpokeSettings
 from tests.integration.conftest import RunningFleet
 from tests.kafka import Record, first_record
@@ -201,10 +202,13 @@ async def fleet(local_fleet: RunningFleet, shared_topics: str) -> AsyncIterator[
 
 
 @contextlib.asynccontextmanager
-async def running_spoke(settings: SpokeSettings, registry: CollectorRegistry | None = None) -> AsyncIterator[None]:
-    """The spoke in-process, as a task; stopped the way SIGTERM stops it."""
+async def running_spoke(
+    settings: SpokeSettings, registry: CollectorRegistry | None = None, *, metrics: SpokeMetrics | None = None
+) -> AsyncIterator[None]:
+    """The spoke in-process, as a task; stopped the way SIGTERM stops it. Spokes sharing `metrics` share
+    its registry (several spokes in one process)."""
     stop = asyncio.Event()
-    task = asyncio.create_task(run(settings, stop, registry))
+    task = asyncio.create_task(run(settings, stop, registry, metrics=metrics))
     try:
         yield
         assert not task.done(), f"the spoke stopped early: {task.exception() if task.done() else ''}"

@@ -119,7 +119,8 @@ async def test_a_stale_generation_is_ignored(fleet: Fleet) -> None:
 
         live = await fleet.get("v1", "ConfigMap", app, "default")
         assert live.data["version"] == "2"
-        assert registry.get_sample_value("fleetcast_spoke_events_total", {"type": "stale"}) == 1
+        stale = {"cluster": fleet.cluster, "type": "stale"}
+        assert registry.get_sample_value("fleetcast_spoke_events_total", stale) == 1
         report = await fleet.status(app, lambda r: True)
         assert report.observed_generation == 5
 

@@ -35,4 +35,5 @@ async def test_a_malformed_record_is_dead_lettered_and_later_bundles_still_apply
 
         await fleet.status(app, lambda r: r.last_applied_revision == 1)
         assert await fleet.get("v1", "ConfigMap", app, "default") is not None
-        assert registry.get_sample_value("fleetcast_spoke_dlq_total", {"reason": "malformed-json"}) == 1
+        malformed = {"cluster": fleet.cluster, "reason": "malformed-json"}
+        assert registry.get_sample_value("fleetcast_spoke_dlq_total", malformed) == 1

@@ -36,7 +36,7 @@ async def test_killed_mid_apply_it_converges_and_deletes_nothing_on_restart(flee
         async with httpx.AsyncClient() as http:
             assert (await http.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200
             metrics = (await http.get(f"http://127.0.0.1:{port}/metrics")).text
-        assert 'fleetcast_spoke_reconcile_total{result="success"}' in metrics
+        assert f'fleetcast_spoke_reconcile_total{{cluster="{fleet.cluster}",result="success"}}' in metrics
         uids = {
             name: (await fleet.get(api_version, kind, name, where)).metadata.uid
             for api_version, kind, name, where in [

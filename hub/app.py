@@ -83,7 +83,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.database_url)
         await migrate(engine)
-        topics = TopicManager(settings.kafka_bootstrap, settings.topic_replication_factor)
+        topics = TopicManager(settings.kafka(), settings.topic_replication_factor)
         ctx = ServiceContext(session_factory(engine), settings, topics, clock, reading_session_factory(engine))
         reports = ReportService(ctx)
         rollouts = RolloutService(ctx)

@@ -1,25 +1,16 @@
 """Errors, decided in one place: what the API answers for bad input, and which failures of Kafka or the
-database are worth retrying (with bounded backoff) versus terminal."""
+database are worth retrying (with bounded backoff) versus terminal: the shared classes, Kafka and
+transport rules and retry policy (schemas/errors.py) plus the database rules here."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from aiokafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError, KafkaUnavailableError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    retry_if_exception,
-    stop_after_delay,
-    stop_never,
-    wait_exponential_jitter,
-)
+from tenacity import AsyncRetrying
 
-log = logging.getLogger(__name__)
+from schemas.errors import Classifier, ErrorClass, retry_policy
 
 
 class HubError(Exception):
@@ -60,30 +51,28 @@ class Invalid(HubError):
     status = 422
 
 
+def database_rule(error: BaseException) -> ErrorClass | None:
+    """The store's transient failures; Kafka and transport rules are the shared ones (schemas/errors.py)."""
+    if isinstance(error, OperationalError | PoolTimeoutError):
+        return ErrorClass.RETRIABLE  # locked database, lost connection, server restarting
+    if isinstance(error, DBAPIError):
+        return ErrorClass.RETRIABLE if error.connection_invalidated else ErrorClass.TERMINAL
+    if isinstance(error, OSError):
+        return ErrorClass.RETRIABLE  # the database server unreachable (refused, name not resolved)
+    return None
+
+
+classify = Classifier(database_rule)
+
+
 def is_retriable(error: BaseException) -> bool:
-    """Transient: the broker or database is away or busy and the same call may succeed later.
+    """Transient: the broker or database is away or busy (or a topic not there yet) and the same call
+    may succeed later.
 
     Everything else (a record the broker refuses, a constraint violated, a bug) is terminal: retrying
     would only repeat it, so it is reported and set aside instead.
     """
-    if isinstance(error, KafkaError):
-        return bool(error.retriable) or isinstance(
-            error, KafkaConnectionError | KafkaTimeoutError | KafkaUnavailableError
-        )
-    if isinstance(error, OperationalError | PoolTimeoutError):
-        return True  # locked database, lost connection, server restarting
-    if isinstance(error, DBAPIError):
-        return bool(error.connection_invalidated)
-    return isinstance(error, OSError | asyncio.TimeoutError)
-
-
-def _log_retry(what: str) -> Any:
-    def before_sleep(state: RetryCallState) -> None:
-        error = state.outcome.exception() if state.outcome else None
-        delay = state.next_action.sleep if state.next_action else 0
-        log.warning("%s failed (attempt %d), retrying in %.1fs: %r", what, state.attempt_number, delay, error)
-
-    return before_sleep
+    return classify(error) is not ErrorClass.TERMINAL
 
 
 def retrying(what: str, *, give_up_after: float | None, max_wait: float = 5.0) -> AsyncRetrying:
@@ -92,10 +81,12 @@ def retrying(what: str, *, give_up_after: float | None, max_wait: float = 5.0) -
     `give_up_after=None` is for background loops that must not drop their work (the outbox relay):
     they keep trying, never faster than the backoff allows; everything on a request path gives up.
     """
-    return AsyncRetrying(
-        retry=retry_if_exception(is_retriable),
-        wait=wait_exponential_jitter(multiplier=0.1, max=max_wait, jitter=0.2),
-        stop=stop_never if give_up_after is None else stop_after_delay(give_up_after),
-        before_sleep=_log_retry(what),
-        reraise=True,
+    return retry_policy(
+        classify,
+        what=what,
+        initial=0.1,
+        max_wait=max_wait,
+        jitter=0.2,
+        give_up_after=give_up_after,
+        retry_on=(ErrorClass.RETRIABLE, ErrorClass.NOT_READY),
     )

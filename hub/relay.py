@@ -25,6 +25,7 @@ from hub.settings import HubSettings
 from hub.store import models
 from hub.store import outbox as queries
 from hub.topics import TopicManager
+from schemas.kafka import producer_kwargs
 from schemas.v1.topics import (
     COMPRESSION,
     DEFAULT_MAX_MESSAGE_BYTES,
@@ -57,20 +58,21 @@ def topic_spec(
 def producer_config(settings: HubSettings) -> dict[str, Any]:
     """The relay's producer: idempotent, acks=all, and sized and compressed so that what the broker
     receives is exactly what the API checked (hub/desired.py size_problem)."""
-    return {
-        "bootstrap_servers": settings.kafka_bootstrap,
-        "acks": "all",
-        "enable_idempotence": True,
+    return producer_kwargs(
+        settings.kafka(),
+        "relay",
+        acks="all",
+        enable_idempotence=True,
         # As the topics store it: the broker keeps the batches as they come.
-        "compression_type": COMPRESSION,
+        compression_type=COMPRESSION,
         # aiokafka checks this against a record *before* compression: the API's uncompressed limit.
-        "max_request_size": settings.max_bundle_bytes + _RECORD_OVERHEAD_BYTES,
+        max_request_size=settings.max_bundle_bytes + _RECORD_OVERHEAD_BYTES,
         # Small enough that a batch of several records always fits the topic's limit, even if compressing
         # them made them grow (incompressible data does, a little); a bigger record goes alone, in the very
         # batch the API checked.
-        "max_batch_size": min(_BATCH_BYTES, settings.max_message_bytes // 2),
-        "request_timeout_ms": 30_000,
-    }
+        max_batch_size=min(_BATCH_BYTES, settings.max_message_bytes // 2),
+        request_timeout_ms=30_000,
+    )
 
 
 class OutboxRelay:

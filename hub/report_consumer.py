@@ -16,24 +16,12 @@ from hub.ingest import check_report
 from hub.metrics import HubMetrics
 from hub.services.reports import Outcome, ReportService
 from hub.settings import HubSettings
+from schemas.kafka import consumer_kwargs, producer_kwargs
 from schemas.v1 import HeartbeatEvent, StatusEvent, WireError, decode_report
+from schemas.v1.deadletters import dead_letter_headers
 from schemas.v1.topics import COMPRESSION, DLQ_TOPIC, HEARTBEAT_TOPIC, STATUS_TOPIC
 
 log = logging.getLogger(__name__)
-
-
-def dlq_headers(
-    record: ConsumerRecord[bytes, bytes], reason: str, detail: str, consumer: str
-) -> list[tuple[str, bytes]]:
-    """Why, from where, and who rejected it: the consumer group, since several groups may read a topic."""
-    return [
-        ("reason", reason.encode()),
-        ("detail", detail[:4000].encode()),
-        ("source-topic", record.topic.encode()),
-        ("source-partition", str(record.partition).encode()),
-        ("source-offset", str(record.offset).encode()),
-        ("consumer", consumer.encode()),
-    ]
 
 
 class ReportConsumer:
@@ -64,19 +52,25 @@ class ReportConsumer:
         consumer = AIOKafkaConsumer(
             STATUS_TOPIC,
             HEARTBEAT_TOPIC,
-            bootstrap_servers=self._settings.kafka_bootstrap,
-            group_id=self._settings.report_group_id,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
+            **consumer_kwargs(
+                self._settings.kafka(),
+                "reports",
+                group_id=self._settings.report_group_id,
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+            ),
         )
         dlq = AIOKafkaProducer(
-            bootstrap_servers=self._settings.kafka_bootstrap,
-            acks="all",
-            enable_idempotence=True,
-            compression_type=COMPRESSION,
-            # A dead letter carries the report as it came: as big as a spoke may make one (its
-            # max_record_bytes: by default this, the bundle limit plus room for headers).
-            max_request_size=self._settings.max_bundle_bytes + 64 * 1024,
+            **producer_kwargs(
+                self._settings.kafka(),
+                "dlq",
+                acks="all",
+                enable_idempotence=True,
+                compression_type=COMPRESSION,
+                # A dead letter carries the report as it came: as big as a spoke may make one (its
+                # max_record_bytes: by default this, the bundle limit plus room for headers).
+                max_request_size=self._settings.max_bundle_bytes + 64 * 1024,
+            )
         )
         try:
             await consumer.start()
@@ -168,7 +162,14 @@ class ReportConsumer:
             DLQ_TOPIC,
         )
         self._metrics.reports_rejected.labels(reason=reason).inc()
-        headers = dlq_headers(record, reason, detail, self._settings.report_group_id)
+        headers = dead_letter_headers(
+            reason,
+            detail,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            consumer=self._settings.report_group_id,
+        )
         await dlq.send_and_wait(DLQ_TOPIC, record.value, key=record.key, headers=headers)
 
 

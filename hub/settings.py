@@ -6,16 +6,17 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hub.notifications.settings import NotificationSettings
+from schemas.kafka import KafkaClientFields, KafkaClientSettings
 
 
-class HubSettings(BaseSettings):
+class HubSettings(BaseSettings, KafkaClientFields):
     model_config = SettingsConfigDict(env_prefix="FLEETCAST_HUB_", env_nested_delimiter="__", extra="ignore")
 
     database_url: str = Field(
         default="sqlite+aiosqlite:///./fleetcast-hub.db",
         description="SQLAlchemy async URL: sqlite+aiosqlite:///path or postgresql+asyncpg://user:pw@host/db.",
     )
-    kafka_bootstrap: str = "127.0.0.1:9092"
+    # kafka_bootstrap, kafka_security_protocol, kafka_sasl_*, kafka_ssl_*: KafkaClientFields (schemas/kafka.py).
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
 
@@ -72,3 +73,7 @@ class HubSettings(BaseSettings):
     )
     # Webhook notifications: FLEETCAST_HUB_NOTIFICATIONS__TIMEOUT_SECONDS=5 and so on (docs/notifications.md).
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
+
+    def kafka(self) -> KafkaClientSettings:
+        """The hub's Kafka clients: ids `fleetcast-hub-<client>` unless a prefix is set."""
+        return self.kafka_client("fleetcast-hub")

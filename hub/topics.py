@@ -15,6 +15,7 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import TopicAlreadyExistsError, for_code
 
 from hub.errors import is_retriable, retrying
+from schemas.kafka import KafkaClientSettings, admin_kwargs
 from schemas.v1.topics import TopicSpec
 
 log = logging.getLogger(__name__)
@@ -36,8 +37,8 @@ def config_update(overrides: dict[str, str], wanted: dict[str, str]) -> dict[str
 
 
 class TopicManager:
-    def __init__(self, bootstrap: str, replication_factor: int) -> None:
-        self._bootstrap = bootstrap
+    def __init__(self, kafka: KafkaClientSettings, replication_factor: int) -> None:
+        self._kafka = kafka
         self._replication_factor = replication_factor
         self._admin: AIOKafkaAdminClient | None = None
         self._lock = asyncio.Lock()
@@ -45,7 +46,7 @@ class TopicManager:
 
     async def _client(self) -> AIOKafkaAdminClient:
         if self._admin is None:
-            admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap, request_timeout_ms=10_000)
+            admin = AIOKafkaAdminClient(**admin_kwargs(self._kafka, "topics", request_timeout_ms=10_000))
             try:
                 await admin.start()
             except BaseException:

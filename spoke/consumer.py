@@ -13,9 +13,10 @@ from collections.abc import Sequence
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
+from schemas.kafka import consumer_kwargs, producer_kwargs
 from schemas.v1 import WireError
+from schemas.v1.deadletters import wire_error_headers
 from schemas.v1.topics import COMPRESSION, DLQ_TOPIC, desired_topic
-from spoke.deadletters import dead_letter_headers
 from spoke.settings import SpokeSettings
 
 log = logging.getLogger(__name__)
@@ -31,13 +32,15 @@ class DesiredTopic:
         self.topic = desired_topic(settings.cluster_id)
         self.partition = TopicPartition(self.topic, 0)
         self.consumer = AIOKafkaConsumer(
-            bootstrap_servers=settings.kafka_bootstrap,
-            group_id=group_id(settings.cluster_id),
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            client_id=f"fleetcast-spoke-{settings.cluster_id}",
-            fetch_max_bytes=settings.fetch_max_bytes,
-            max_partition_fetch_bytes=settings.fetch_max_bytes,
+            **consumer_kwargs(
+                settings.kafka(),
+                "desired",
+                group_id=group_id(settings.cluster_id),
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+                fetch_max_bytes=settings.fetch_max_bytes,
+                max_partition_fetch_bytes=settings.fetch_max_bytes,
+            )
         )
 
     async def start(self) -> None:
@@ -90,13 +93,15 @@ class Producer:
     def __init__(self, settings: SpokeSettings) -> None:
         self.settings = settings
         self.producer = AIOKafkaProducer(
-            bootstrap_servers=settings.kafka_bootstrap,
-            acks="all",
-            enable_idempotence=True,
-            client_id=f"fleetcast-spoke-{settings.cluster_id}",
-            # As the topics store it (schemas/v1/topics.py): reports shrink several times over.
-            compression_type=COMPRESSION,
-            max_request_size=settings.max_record_bytes,
+            **producer_kwargs(
+                settings.kafka(),
+                "producer",
+                acks="all",
+                enable_idempotence=True,
+                # As the topics store it (schemas/v1/topics.py): reports shrink several times over.
+                compression_type=COMPRESSION,
+                max_request_size=settings.max_record_bytes,
+            )
         )
 
     async def start(self) -> None:
@@ -111,7 +116,7 @@ class Producer:
         await self.producer.send_and_wait(topic, value, key=key, headers=list(headers) or None)
 
     async def dead_letter(self, record: ConsumerRecord[bytes, bytes], error: WireError) -> None:
-        headers = dead_letter_headers(
+        headers = wire_error_headers(
             error,
             topic=record.topic,
             partition=record.partition,

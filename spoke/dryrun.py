@@ -22,6 +22,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from kubernetes_asyncio.client.exceptions import ApiException
 from kubernetes_asyncio.dynamic.exceptions import ResourceNotFoundError
 
+from schemas.kafka import consumer_kwargs
 from schemas.v1 import (
     Bundle,
     DryRunObject,
@@ -170,14 +171,16 @@ class DryRunRequests:
         # Latest when the group has no offset yet: a request made before this spoke first listened is
         # long past its deadline. Afterwards the committed offset: a restart skips by deadline.
         self.consumer = AIOKafkaConsumer(
-            bootstrap_servers=settings.kafka_bootstrap,
-            group_id=group_id(self.cluster),
-            enable_auto_commit=False,
-            auto_offset_reset="latest",
-            client_id=f"fleetcast-spoke-{self.cluster}-dryrun",
-            # A request carries a whole bundle, as large as a desired-state record.
-            fetch_max_bytes=settings.fetch_max_bytes,
-            max_partition_fetch_bytes=settings.fetch_max_bytes,
+            **consumer_kwargs(
+                settings.kafka(),
+                "dryrun",
+                group_id=group_id(self.cluster),
+                enable_auto_commit=False,
+                auto_offset_reset="latest",
+                # A request carries a whole bundle, as large as a desired-state record.
+                fetch_max_bytes=settings.fetch_max_bytes,
+                max_partition_fetch_bytes=settings.fetch_max_bytes,
+            )
         )
 
     async def start(self) -> None:

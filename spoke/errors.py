@@ -1,58 +1,42 @@
-"""The three classes of failure, decided in one place.
+"""The spoke's error decisions: the shared classes and Kafka/transport rules (schemas/errors.py) plus the
+Kubernetes rules here, made in one function, `classify`.
 
-- retriable: the same request may well succeed in a moment (HTTP 429/5xx, connection errors, Kafka's
-  retriable errors). Retried at once with bounded exponential backoff.
-- not-ready-yet: something this request depends on is expected to appear (a CRD not yet established,
-  a namespace not yet created or still terminating, the desired topic not created by the hub yet).
-  The work is requeued after a delay instead of being hammered.
-- terminal: the request is wrong (400/422/invalid, 403). Reported, and not retried until the desired
-  state changes or the periodic resync comes round.
+- not-ready: a kind discovery does not know (its CRD not installed or established yet), 404 (a namespace
+  that does not exist yet), 403 from a namespace being terminated, `NotReadyError`.
+- retriable: 409, 429, 5xx, 401 (credentials may be rotated under us), no HTTP answer, aiohttp errors.
+- terminal: any other 4xx (invalid, forbidden).
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
-from enum import StrEnum
 from typing import Any
 
 import aiohttp
-from aiokafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError, UnknownTopicOrPartitionError
 from kubernetes_asyncio.client.exceptions import ApiException
 from kubernetes_asyncio.dynamic.exceptions import ResourceNotFoundError
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+from tenacity import AsyncRetrying
 
+from schemas.errors import Classifier, ErrorClass, retry_policy
 from spoke.settings import SpokeSettings
 
-
-class ErrorClass(StrEnum):
-    RETRIABLE = "retriable"
-    NOT_READY = "not-ready"
-    TERMINAL = "terminal"
+__all__ = ["ErrorClass", "NotReadyError", "api_message", "classify", "retrying"]
 
 
 class NotReadyError(Exception):
     """Something the work depends on does not exist yet; try again later."""
 
 
-def classify(exc: BaseException) -> ErrorClass:
+def kubernetes_rule(exc: BaseException) -> ErrorClass | None:
     if isinstance(exc, NotReadyError | ResourceNotFoundError):
         # ResourceNotFoundError: discovery does not know the kind (even after a refresh), which for a
         # custom resource means its CRD is not installed or not established yet.
         return ErrorClass.NOT_READY
     if isinstance(exc, ApiException):
         return _classify_status(exc.status, api_message(exc))
-    # Before the generic Kafka check: aiokafka marks an unknown topic retriable, but the hub creates
-    # topics, which can take far longer than a backoff.
-    if isinstance(exc, UnknownTopicOrPartitionError):
-        return ErrorClass.NOT_READY
-    if isinstance(exc, KafkaTimeoutError | KafkaConnectionError):
+    if isinstance(exc, aiohttp.ClientError):
         return ErrorClass.RETRIABLE
-    if isinstance(exc, KafkaError):
-        return ErrorClass.RETRIABLE if exc.retriable else ErrorClass.TERMINAL
-    if isinstance(exc, aiohttp.ClientError | ConnectionError | TimeoutError | asyncio.TimeoutError):
-        return ErrorClass.RETRIABLE
-    return ErrorClass.TERMINAL
+    return None
 
 
 def _classify_status(status: int | None, message: str) -> ErrorClass:
@@ -71,6 +55,9 @@ def _classify_status(status: int | None, message: str) -> ErrorClass:
     return ErrorClass.TERMINAL
 
 
+classify = Classifier(kubernetes_rule)
+
+
 def api_message(exc: BaseException) -> str:
     """The API server's own words (the Status message), not the whole HTTP dump."""
     if isinstance(exc, ApiException):
@@ -87,16 +74,13 @@ def api_message(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-def backoff(settings: SpokeSettings) -> wait_exponential_jitter:
-    initial = settings.retry_initial
-    return wait_exponential_jitter(multiplier=initial, max=settings.retry_max, jitter=initial)
-
-
-def retrying(settings: SpokeSettings) -> AsyncRetrying:
+def retrying(settings: SpokeSettings, what: str = "request", attempts: int | None = None) -> AsyncRetrying:
     """Bounded backoff for retriable errors only; anything else is raised at once."""
-    return AsyncRetrying(
-        retry=retry_if_exception(lambda exc: classify(exc) is ErrorClass.RETRIABLE),
-        stop=stop_after_attempt(settings.retry_attempts),
-        wait=backoff(settings),
-        reraise=True,
+    return retry_policy(
+        classify,
+        what=what,
+        initial=settings.retry_initial,
+        max_wait=settings.retry_max,
+        jitter=settings.retry_initial,
+        attempts=attempts or settings.retry_attempts,
     )

@@ -12,12 +12,12 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry
 from pydantic import ValidationError
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
+from tenacity import AsyncRetrying
 
 from spoke.agent import Spoke
 from spoke.consumer import DesiredTopic, Producer
 from spoke.dryrun import DryRunner, DryRunRequests
-from spoke.errors import ErrorClass, api_message, backoff, classify
+from spoke.errors import api_message, retrying
 from spoke.inventory import InventoryStore
 from spoke.kube import Kube
 from spoke.metrics import SpokeMetrics
@@ -30,12 +30,7 @@ log = logging.getLogger("spoke")
 def _connecting(settings: SpokeSettings) -> AsyncRetrying:
     # Starting before the API server or broker is reachable is normal (both may start together);
     # anything not retriable (bad kubeconfig, bad credentials) fails the start at once.
-    return AsyncRetrying(
-        retry=retry_if_exception(lambda exc: classify(exc) is ErrorClass.RETRIABLE),
-        stop=stop_after_attempt(max(settings.retry_attempts, 10)),
-        wait=backoff(settings),
-        reraise=True,
-    )
+    return retrying(settings, "connecting", attempts=max(settings.retry_attempts, 10))
 
 
 async def run(

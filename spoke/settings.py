@@ -7,10 +7,11 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from schemas.kafka import KafkaClientFields, KafkaClientSettings
 from schemas.v1.names import ClusterId
 
 
-class SpokeSettings(BaseSettings):
+class SpokeSettings(BaseSettings, KafkaClientFields):
     """`FLEETCAST_SPOKE_*` environment variables override every field; command-line flags override those."""
 
     model_config = SettingsConfigDict(env_prefix="FLEETCAST_SPOKE_", extra="ignore")
@@ -18,7 +19,7 @@ class SpokeSettings(BaseSettings):
     cluster_id: ClusterId
     # None: the in-cluster service-account configuration, as when the spoke runs as a pod.
     kubeconfig: Path | None = None
-    kafka_bootstrap: str = "127.0.0.1:9092"
+    # Kafka: FLEETCAST_SPOKE_KAFKA_BOOTSTRAP, _KAFKA_SECURITY_PROTOCOL, _KAFKA_SASL_*, _KAFKA_SSL_* (schemas/kafka.py).
 
     metrics_host: str = "127.0.0.1"
     # 0 picks a free port; the one chosen is logged.
@@ -50,3 +51,7 @@ class SpokeSettings(BaseSettings):
     # Largest record the spoke produces, before compression: a dead letter carries a desired record as it
     # came, and those may be as big as the hub's FLEETCAST_HUB_MAX_BUNDLE_BYTES.
     max_record_bytes: int = Field(default=16 * 1024 * 1024 + 64 * 1024, ge=1024)
+
+    def kafka(self) -> KafkaClientSettings:
+        """This spoke's Kafka clients: ids `fleetcast-spoke-<cluster>-<client>` unless a prefix is set."""
+        return self.kafka_client(f"fleetcast-spoke-{self.cluster_id}")

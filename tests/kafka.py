@@ -12,6 +12,25 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from schemas.kafka import KafkaClientSettings, admin_kwargs, consumer_kwargs, producer_kwargs
+
+
+def client_settings(bootstrap: str) -> KafkaClientSettings:
+    """Tests connect as the hub and spokes do (schemas/kafka.py), under their own client id."""
+    return KafkaClientSettings(bootstrap=bootstrap, client_id="fleetcast-test")
+
+
+def new_consumer(bootstrap: str, *topics: str, **options: Any) -> AIOKafkaConsumer:
+    return AIOKafkaConsumer(*topics, **consumer_kwargs(client_settings(bootstrap), "consumer", **options))
+
+
+def new_producer(bootstrap: str, **options: Any) -> AIOKafkaProducer:
+    return AIOKafkaProducer(**producer_kwargs(client_settings(bootstrap), "producer", **options))
+
+
+def new_admin(bootstrap: str, **options: Any) -> AIOKafkaAdminClient:
+    return AIOKafkaAdminClient(**admin_kwargs(client_settings(bootstrap), "admin", **options))
+
 
 @dataclass(frozen=True)
 class Record:
@@ -25,7 +44,7 @@ class Record:
 async def partitions_of(bootstrap: str, topic: str) -> list[int]:
     """The topic's partitions, [] if it does not exist. (A consumer's partitions_for_topic only knows
     topics its client already tracks.)"""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = new_admin(bootstrap)
     await admin.start()
     try:
         (described,) = await admin.describe_topics([topic])
@@ -41,7 +60,7 @@ async def _from_start(
     bootstrap: str, topic: str, partitions: list[int]
 ) -> AsyncIterator[tuple[AIOKafkaConsumer, list[TopicPartition]]]:
     """A consumer without a group, assigned every partition and positioned at the start."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = new_consumer(bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
         assigned = [TopicPartition(topic, p) for p in partitions]
@@ -94,7 +113,7 @@ def read_all(bootstrap: str, topic: str) -> list[Record]:
 
 def produce(bootstrap: str, topic: str, key: bytes, value: bytes | None) -> None:
     async def go() -> None:
-        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+        producer = new_producer(bootstrap, acks="all", enable_idempotence=True)
         await producer.start()
         try:
             await producer.send_and_wait(topic, value, key=key)
@@ -108,7 +127,7 @@ async def topic_configs(bootstrap: str, topic: str) -> dict[str, str]:
     """The topic's effective configs (its own overrides and the broker's defaults), as the broker says."""
     from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = new_admin(bootstrap)
     await admin.start()
     try:
         (described,) = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])

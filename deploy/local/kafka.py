@@ -14,6 +14,7 @@ from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from deploy.local import processes, readiness
 from deploy.local.errors import ComponentError
+from schemas.kafka import KafkaClientSettings, admin_kwargs, consumer_kwargs, producer_kwargs
 
 LOG4J2_CONFIG = Path(__file__).parent / "kafka" / "log4j2.properties"
 READY_TOPIC = "fleetcast.dev.ready"
@@ -118,7 +119,8 @@ class KafkaBroker:
 
 async def round_trip(bootstrap: str, timeout: float = 15.0) -> None:
     """Create a topic, produce a record and consume it back: the broker is ready for real work."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout * 1000))
+    kafka = KafkaClientSettings(bootstrap=bootstrap, client_id="fleetcast-dev")
+    admin = AIOKafkaAdminClient(**admin_kwargs(kafka, "ready", request_timeout_ms=int(timeout * 1000)))
     await admin.start()
     try:
         await admin.create_topics([NewTopic(READY_TOPIC, num_partitions=1, replication_factor=1)])
@@ -127,13 +129,13 @@ async def round_trip(bootstrap: str, timeout: float = 15.0) -> None:
     finally:
         await admin.close()
     marker = f"ready-{uuid.uuid4()}".encode()
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    producer = AIOKafkaProducer(**producer_kwargs(kafka, "ready", acks="all", enable_idempotence=True))
     await producer.start()
     try:
         sent = await producer.send_and_wait(READY_TOPIC, marker)
     finally:
         await producer.stop()
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**consumer_kwargs(kafka, "ready", enable_auto_commit=False))
     await consumer.start()
     try:
         partition = TopicPartition(READY_TOPIC, sent.partition)

@@ -37,7 +37,7 @@ async def create_token(
     try:
         await migrate(engine)
         # Tokens need only the store; the topic manager is never started.
-        ctx = ServiceContext(session_factory(engine), settings, TopicManager(settings.kafka_bootstrap, 1))
+        ctx = ServiceContext(session_factory(engine), settings, TopicManager(settings.kafka(), 1))
         token, bearer = await TokenService(ctx).create(name, roles, created_by=BOOTSTRAP_ACTOR, expires_in=expires_in)
     finally:
         await engine.dispose()

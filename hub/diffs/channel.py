@@ -22,6 +22,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from hub.diffs.replies import PendingReplies, Resolution
 from hub.settings import HubSettings
 from hub.topics import TopicManager
+from schemas.kafka import consumer_kwargs, producer_kwargs
 from schemas.v1 import DryRunReply, DryRunRequest, DryRunRequestEvent, WireError, decode_dry_run_reply, encode
 from schemas.v1.topics import COMPRESSION, REPLIES_TOPIC, request_key, requests_topic, requests_topic_spec
 
@@ -81,7 +82,7 @@ class DryRunChannel:
 
     async def _consume(self) -> None:
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=self._settings.kafka_bootstrap, enable_auto_commit=False, group_id=None
+            **consumer_kwargs(self._settings.kafka(), "dryrun-replies", enable_auto_commit=False, group_id=None)
         )
         try:
             await consumer.start()
@@ -133,11 +134,14 @@ class DryRunChannel:
         async with self._producer_lock:
             if self._producer is None:
                 producer = AIOKafkaProducer(
-                    bootstrap_servers=self._settings.kafka_bootstrap,
-                    acks="all",
-                    compression_type=COMPRESSION,
-                    max_request_size=self._settings.max_message_bytes + _RECORD_OVERHEAD_BYTES,
-                    request_timeout_ms=10_000,
+                    **producer_kwargs(
+                        self._settings.kafka(),
+                        "dryrun-requests",
+                        acks="all",
+                        compression_type=COMPRESSION,
+                        max_request_size=self._settings.max_message_bytes + _RECORD_OVERHEAD_BYTES,
+                        request_timeout_ms=10_000,
+                    )
                 )
                 try:
                     await producer.start()

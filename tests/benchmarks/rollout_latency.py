@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import TopicPartition
 
 from deploy.local import control, kafka, processes
 from deploy.local.artifacts import Artifacts
@@ -56,7 +56,7 @@ from schemas.v1 import (
 )
 from schemas.v1.topics import HEARTBEAT_TOPIC, STATUS_TOPIC, desired_topic, heartbeat_key, status_key
 from tests.benchmarks.change_latency import manifests, percentile
-from tests.kafka import read_all_async
+from tests.kafka import new_consumer, new_producer, read_all_async
 
 APP = "bench"
 
@@ -194,8 +194,8 @@ async def hub_process(home: Path, bootstrap: str) -> AsyncIterator[tuple[str, st
 
 async def play_spokes(bootstrap: str, clusters: list[str], stop: asyncio.Event) -> None:
     """Answer every bundle at once with a Ready report from its cluster; heartbeats for all each second."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=0)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=20)
+    producer = new_producer(bootstrap, acks="all", linger_ms=0)
+    consumer = new_consumer(bootstrap, enable_auto_commit=False, fetch_max_wait_ms=20)
     await producer.start()
     await consumer.start()
     partitions = [TopicPartition(desired_topic(c), 0) for c in clusters]

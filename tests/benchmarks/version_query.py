@@ -55,6 +55,7 @@ from hub.settings import HubSettings
 from hub.store import models
 from hub.store.database import create_engine, migrate, reading_session_factory, session_factory
 from hub.topics import TopicManager
+from schemas.kafka import KafkaClientSettings
 from schemas.v1 import Health, RunningImage, StatusEvent, StatusReport
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -209,7 +210,7 @@ async def measure(name: str, url: str, args: argparse.Namespace) -> None:
         ctx = ServiceContext(
             session_factory(engine),
             settings,
-            TopicManager("unused:9092", 1),
+            TopicManager(KafkaClientSettings(bootstrap="unused:9092"), 1),
             read_sessions=reading_session_factory(engine),
         )
         service = ImageService(ctx)

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import uuid
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin import NewTopic
 
 from tests.integration.conftest import RunningFleet
+from tests.kafka import new_admin, new_consumer, new_producer
 
 
 async def test_round_trip_through_a_compacted_topic(local_fleet: RunningFleet) -> None:
     topic = f"test.roundtrip.{uuid.uuid4().hex[:8]}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=local_fleet.kafka_bootstrap)
+    admin = new_admin(local_fleet.kafka_bootstrap)
     await admin.start()
     try:
         await admin.create_topics([NewTopic(topic, 1, 1, topic_configs={"cleanup.policy": "compact"})])
     finally:
         await admin.close()
 
-    producer = AIOKafkaProducer(bootstrap_servers=local_fleet.kafka_bootstrap, acks="all", enable_idempotence=True)
+    producer = new_producer(local_fleet.kafka_bootstrap, acks="all", enable_idempotence=True)
     await producer.start()
     try:
         for index in range(3):
@@ -29,9 +29,9 @@ async def test_round_trip_through_a_compacted_topic(local_fleet: RunningFleet) -
         await producer.stop()
 
     group = f"test-{uuid.uuid4().hex[:8]}"
-    consumer = AIOKafkaConsumer(
+    consumer = new_consumer(
+        local_fleet.kafka_bootstrap,
         topic,
-        bootstrap_servers=local_fleet.kafka_bootstrap,
         group_id=group,
         auto_offset_reset="earliest",
         enable_auto_commit=False,

@@ -30,6 +30,7 @@ from tests.integration.conftest import RunningFleet
 from tests.integration.hub.conftest import ManualClock, RunningHub, bearer, desired_events, unique
 from tests.integration.hub.test_desired_state import register
 from tests.integration.hub.test_reports import heartbeat, produce
+from tests.kafka import new_consumer, new_producer
 from tests.waiting import eventually_async as eventually
 
 OLD_PASSWORD, NEW_PASSWORD = "old-s3cr3t-value-17", "new-s3cr3t-value-18"
@@ -178,8 +179,8 @@ async def playing_spokes(
 ) -> AsyncIterator[tuple[AIOKafkaConsumer, AIOKafkaProducer]]:
     """A reader of these clusters' request topics, positioned at their end before anything is asked,
     and a producer of replies: the test answers as the spokes would (or does not)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    consumer = new_consumer(bootstrap, enable_auto_commit=False)
+    producer = new_producer(bootstrap)
     await consumer.start()
     await producer.start()
     try:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin import NewTopic
 from aiokafka.errors import MessageSizeTooLargeError
 
 from hub.desired import Record, batch_bytes, desired_record
@@ -24,7 +24,7 @@ from schemas.v1.topics import STATUS_TOPIC, desired_topic, desired_topic_spec
 from tests.crds import crds_of_size
 from tests.integration.conftest import RunningFleet
 from tests.integration.hub.conftest import RunningHub, desired_events, unique, wait_desired
-from tests.kafka import topic_configs
+from tests.kafka import client_settings, new_admin, topic_configs
 from tests.waiting import eventually_async
 
 MIB = 1024 * 1024
@@ -109,7 +109,7 @@ async def test_an_existing_topic_gets_the_configs_and_keeps_the_operators_own(
 ) -> None:
     cluster = unique()
     # As an older hub (or an operator) made it: compacted, no compression, no size limit of its own.
-    admin = AIOKafkaAdminClient(bootstrap_servers=local_fleet.kafka_bootstrap)
+    admin = new_admin(local_fleet.kafka_bootstrap)
     await admin.start()
     try:
         configs = {"cleanup.policy": "compact", "retention.ms": "123456789"}
@@ -143,7 +143,7 @@ async def test_the_broker_takes_exactly_what_the_hub_computes(local_fleet: Runni
     fits, too_small = unique("exact"), unique("exact")
     record = _crd_record(fits) if content == "crds" else Record("t", b"noise", os.urandom(1_500_000))
     size = batch_bytes(record)
-    topics = TopicManager(local_fleet.kafka_bootstrap, 1)
+    topics = TopicManager(client_settings(local_fleet.kafka_bootstrap), 1)
     try:
         await topics.ensure([desired_topic_spec(fits, size), desired_topic_spec(too_small, size - 1)])
     finally:

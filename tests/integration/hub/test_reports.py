@@ -6,8 +6,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
-
 from schemas.v1 import (
     Health,
     Heartbeat,
@@ -21,6 +19,7 @@ from schemas.v1 import (
 from schemas.v1.topics import DLQ_TOPIC, HEARTBEAT_TOPIC, STATUS_TOPIC, heartbeat_key, status_key
 from tests.integration.conftest import RunningFleet
 from tests.integration.hub.conftest import ManualClock, RunningHub, read_topic, unique, wait_desired
+from tests.kafka import new_producer
 from tests.waiting import eventually_async as eventually
 
 DEPLOYMENT = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "shop"}}
@@ -58,7 +57,7 @@ def status(cluster: str, app: str, generation: int, health: Health, images: list
 
 
 async def produce(bootstrap: str, records: list[tuple[str, bytes, bytes]]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    producer = new_producer(bootstrap, acks="all", enable_idempotence=True)
     await producer.start()
     try:
         for topic, key, value in records:

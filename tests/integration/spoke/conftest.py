@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka import AIOKafkaProducer, TopicPartition
+from aiokafka.admin import NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from kubernetes_asyncio import config as k8s_config
 from kubernetes_asyncio.dynamic import DynamicClient
@@ -53,7 +53,7 @@ from spoke.main import run
 from spoke.metrics import SpokeMetrics
 from spoke.settings import SpokeSettings
 from tests.integration.conftest import RunningFleet
-from tests.kafka import Record, first_record
+from tests.kafka import Record, first_record, new_admin, new_consumer, new_producer
 from tests.kube import checked, get_live
 
 T = TypeVar("T")
@@ -61,7 +61,7 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 async def create_topics(bootstrap: str, specs: list[TopicSpec]) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = new_admin(bootstrap)
     await admin.start()
     try:
         for spec in specs:
@@ -111,7 +111,7 @@ class Fleet:
         await create_topics(self.bootstrap, [desired_topic_spec(self.cluster)])
 
     async def heartbeat(self, timeout: float = 30.0) -> Heartbeat:
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
+        consumer = new_consumer(self.bootstrap, enable_auto_commit=False)
         await consumer.start()
         try:
             partitions = [
@@ -190,7 +190,7 @@ class Fleet:
 async def fleet(local_fleet: RunningFleet, shared_topics: str) -> AsyncIterator[Fleet]:
     cluster = f"it-{uuid.uuid4().hex[:8]}"
     await create_topics(shared_topics, [desired_topic_spec(cluster)])
-    producer = AIOKafkaProducer(bootstrap_servers=shared_topics, acks="all", enable_idempotence=True)
+    producer = new_producer(shared_topics, acks="all", enable_idempotence=True)
     await producer.start()
     api = await k8s_config.new_client_from_config(config_file=str(local_fleet.clusters[0].kubeconfig))
     try:

@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from schemas.v1 import ObjectRef, WireError
-from spoke.deadletters import dead_letter_headers
+from schemas.v1 import ObjectRef
 from spoke.inventory import Inventory, from_configmap, inventory_name, merge_refs, to_configmap
 from spoke.kinds import apply_order, kind_rank, prune_order
 from spoke.main import settings_from
@@ -43,20 +42,6 @@ def test_kind_order() -> None:
     kinds = ["Deployment", "Namespace", "Widget", "Service"]
     assert apply_order(kinds, str, str) == ["Namespace", "Service", "Deployment", "Widget"]
     assert prune_order(kinds, str, str) == ["Widget", "Deployment", "Service", "Namespace"]
-
-
-def test_dead_letter_headers_say_why_and_where_from() -> None:
-    headers = dict(
-        dead_letter_headers(WireError("invalid", "data.digest: bad"), topic="t", partition=0, offset=42, cluster="c1")
-    )
-    assert headers == {
-        "reason": b"invalid",
-        "detail": b"data.digest: bad",
-        "source-topic": b"t",
-        "source-partition": b"0",
-        "source-offset": b"42",
-        "cluster": b"c1",
-    }
 
 
 def test_flags_override_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -43,7 +43,7 @@ from spoke.kube import Kube
 from spoke.livediffs import live_diff
 from spoke.metrics import ClusterMetrics
 from spoke.objects import Manifest, ObjectKey, group_of, key_of_ref, ref_of
-from spoke.planner import crd_scopes, plan, prune_candidates
+from spoke.planner import crd_scopes, decide, intend
 from spoke.settings import SpokeSettings
 
 log = logging.getLogger(__name__)
@@ -101,9 +101,11 @@ class DryRunner:
                 reason="unselected",
             )
         inventory = await self.inventories.read(request.application)
-        candidates = prune_candidates(desired, inventory, self.kube.known_scope)
-        live: dict[ObjectKey, dict[str, Any] | None] = {key_of_ref(r): await self.kube.get(r) for r in candidates}
-        the_plan = plan(desired, live, inventory, scopes=self.kube.known_scope)
+        intent = intend(desired, inventory, self.kube.known_scope)
+        live: dict[ObjectKey, dict[str, Any] | None] = {
+            key_of_ref(r): await self.kube.get(r) for r in intent.prune_candidates
+        }
+        the_plan = decide(intent, live)
 
         objects: list[DryRunObject] = []
         created_namespaces: set[str] = set()

@@ -1,7 +1,10 @@
 """The pure heart of the spoke: what to apply and what to prune, given desired, live and inventory.
 
-`plan` does no I/O. The reconciler fetches the live objects it needs (the prune candidates) and the
-scope of each kind, calls `plan`, and carries the plan out.
+Nothing here does I/O, and nothing is derived twice: `intend` prepares the desired objects (labelled,
+namespace resolved, in apply order) and derives the prune candidates once; the caller fetches the live
+state of those candidates only; `decide` turns intent and live state into the plan. (`plan` is both
+steps at once, for callers that have everything already.) The inventory comes in as anything with
+`objects` (spoke/inventory.py `Inventory`): the planner does not import the inventory's Kubernetes I/O.
 
 Prune rule (invariant 3): an object is pruned only if it is recorded in this application's inventory,
 has left the desired set (a new release without it, or a removal), still exists, and still carries this
@@ -13,10 +16,9 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from schemas.v1 import Bundle, ObjectRef, Removal
-from spoke.inventory import Inventory
 from spoke.kinds import apply_order, prune_order
 from spoke.objects import (
     APPLICATION_LABEL,
@@ -33,6 +35,22 @@ from spoke.objects import (
 
 # (api_version, kind) -> namespaced? None when the API server does not know the kind (yet).
 Scopes = Callable[[str, str], bool | None]
+
+
+class Recorded(Protocol):
+    """What an application's inventory recorded (spoke/inventory.py `Inventory`)."""
+
+    @property
+    def objects(self) -> tuple[ObjectRef, ...]: ...
+
+
+@dataclass(frozen=True)
+class Intent:
+    """The desired state prepared once: what to apply, and which recorded objects may have to go."""
+
+    desired: Bundle | Removal
+    apply: tuple[Manifest, ...]  # prepared (labelled, namespace resolved), in apply order
+    prune_candidates: tuple[ObjectRef, ...]  # recorded, and left the desired set
 
 
 @dataclass(frozen=True)
@@ -116,29 +134,39 @@ def _unresolved(manifests: Iterable[Manifest], lookup: Scopes) -> set[tuple[str,
     }
 
 
-def prune_candidates(desired: Bundle | Removal, inventory: Inventory | None, scopes: Scopes) -> list[ObjectRef]:
-    """Inventory objects that left the desired set: the only ones whose live state `plan` needs."""
-    if inventory is None:
-        return []
+def intend(desired: Bundle | Removal, inventory: Recorded | None, scopes: Scopes) -> Intent:
     manifests = _prepared(desired, scopes)
+    if inventory is None:
+        return Intent(desired, tuple(manifests), ())
     keys = {key_of(manifest) for manifest in manifests}
     lookup = scopes if isinstance(desired, Removal) else with_bundle_scopes(scopes, desired.manifests)
     unresolved = _unresolved(manifests, lookup)
-    return [ref for ref in inventory.objects if not _still_desired(key_of_ref(ref), keys, unresolved)]
+    candidates = tuple(ref for ref in inventory.objects if not _still_desired(key_of_ref(ref), keys, unresolved))
+    return Intent(desired, tuple(manifests), candidates)
+
+
+def prune_candidates(desired: Bundle | Removal, inventory: Recorded | None, scopes: Scopes) -> list[ObjectRef]:
+    """Inventory objects that left the desired set: the only ones whose live state the plan needs."""
+    return list(intend(desired, inventory, scopes).prune_candidates)
 
 
 def plan(
     desired: Bundle | Removal,
     live: Mapping[ObjectKey, Mapping[str, Any] | None],
-    inventory: Inventory | None,
+    inventory: Recorded | None,
     *,
     scopes: Scopes,
 ) -> Plan:
+    """`intend` and `decide` at once. `live` holds the prune candidates as they are now (None or absent: gone)."""
+    return decide(intend(desired, inventory, scopes), live)
+
+
+def decide(intent: Intent, live: Mapping[ObjectKey, Mapping[str, Any] | None]) -> Plan:
     """`live` holds the prune candidates as they are now (None or absent: gone)."""
-    manifests = _prepared(desired, scopes)
+    desired = intent.desired
     prune: list[ObjectRef] = []
     left_alone: list[tuple[ObjectRef, str]] = []
-    for ref in prune_candidates(desired, inventory, scopes):
+    for ref in intent.prune_candidates:
         obj = live.get(key_of_ref(ref))
         if obj is None:
             continue  # already gone: nothing to do, and it leaves the inventory
@@ -148,7 +176,7 @@ def plan(
         prune.append(ref)
     return Plan(
         application=desired.application,
-        apply=tuple(manifests),
+        apply=intent.apply,
         prune=tuple(prune_order(prune, lambda r: r.kind, lambda r: f"{r.namespace or ''}/{r.name}")),
         left_alone=tuple(left_alone),
     )

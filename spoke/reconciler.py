@@ -19,7 +19,7 @@ from spoke.errors import ErrorClass
 from spoke.inventory import Inventory, InventoryStore, merge_refs
 from spoke.kube import Kube
 from spoke.objects import ObjectKey, key_of_ref
-from spoke.planner import plan, prune_candidates
+from spoke.planner import decide, intend
 from spoke.reports import ObjectOutcome
 
 log = logging.getLogger(__name__)
@@ -56,9 +56,11 @@ class Reconciler:
         if isinstance(desired, Bundle):
             for manifest in desired.manifests:
                 await self.kube.learn_scope(str(manifest.get("apiVersion")), str(manifest.get("kind")))
-        candidates = prune_candidates(desired, inventory, self.kube.known_scope)
-        live: dict[ObjectKey, dict[str, Any] | None] = {key_of_ref(r): await self.kube.get(r) for r in candidates}
-        the_plan = plan(desired, live, inventory, scopes=self.kube.known_scope)
+        intent = intend(desired, inventory, self.kube.known_scope)
+        live: dict[ObjectKey, dict[str, Any] | None] = {
+            key_of_ref(r): await self.kube.get(r) for r in intent.prune_candidates
+        }
+        the_plan = decide(intent, live)
         for ref, why in the_plan.left_alone:
             log.info("%s: not pruning %s: %s", desired.application, ref, why)
 

@@ -159,3 +159,25 @@ def test_repeated_objects_are_applied_once() -> None:
     the_plan = plan(bundle(obj("v1", "ConfigMap", "cfg"), obj("v1", "ConfigMap", "cfg")), {}, None, scopes=scopes)
     assert len(the_plan.apply) == 1
     assert ObjectKey("", "ConfigMap", "ns", "cfg") == key_of_ref(the_plan.desired_refs[0])
+
+
+def test_the_planner_is_pure_it_does_not_load_the_kubernetes_client() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, spoke.planner; print(sorted(m for m in sys.modules if m.startswith('kubernetes')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_intend_then_decide_is_the_plan() -> None:
+    from spoke.planner import decide, intend
+
+    old, kept = obj("v1", "ConfigMap", "old"), obj("v1", "ConfigMap", "kept")
+    inventory = inventory_of(old, kept)
+    intent = intend(bundle(kept, generation=2), inventory, scopes)
+    assert [r.name for r in intent.prune_candidates] == ["old"]
+    live = {key_of_ref(ref_of(old)): ours()}
+    decided = decide(intent, live)
+    assert names(decided.prune) == ["ConfigMap/old"]
+    assert decided == plan(bundle(kept, generation=2), live, inventory, scopes=scopes)

@@ -8,8 +8,15 @@ clients, metrics view), so several spokes can run in one process and event loop:
                                  reconcile  --on_state-->  reporter
     heartbeat (reads the desired store)
 
-Hooks for further controllers (drift detector, events forwarder): `live.subscribe(...)`,
-`reconcile.subscribe_applied(...)`, `reconcile.reconcile_now(...)`, and the reporter's `extras`.
+Hooks for further controllers (drift detector, events forwarder), all on the built `Spoke`:
+  - `live.subscribe(on_event, on_list)`: every watch event (type, FULL object, managedFields included)
+    and every list snapshot; objects gone from a re-list come as synthetic DELETED events.
+  - `reconcile.subscribe_applied(hook)`: `hook(application, {ref: server-side apply response})` after
+    every reconcile; `reconcile.reconcile_now(application, reason)` schedules one at once.
+  - `reporter.add_extras(provider)`: `provider(application, ref) -> ObjectExtras | None` (drift,
+    conditions, corrections) in every status report; `reporter.touch(application)` re-reports (debounced).
+  - `store` (DesiredStore: each application's Bundle, with its drift policy) and `states` (last outcomes).
+  - `metrics`: this cluster's view, with the drift and kube-events metrics already defined.
 """
 
 from __future__ import annotations

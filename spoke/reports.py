@@ -49,6 +49,17 @@ def no_extras(_application: str, _ref: ObjectRef) -> ObjectExtras | None:
     return None
 
 
+def merged(extras: Sequence[ObjectExtras]) -> ObjectExtras:
+    """Several providers' extras of one object as one: conditions together, the first drift and last
+    correction given, the most corrections counted."""
+    return ObjectExtras(
+        conditions=tuple(c for e in extras for c in e.conditions),
+        drift=next((e.drift for e in extras if e.drift is not None), None),
+        corrections=max((e.corrections for e in extras), default=0),
+        last_correction=next((e.last_correction for e in extras if e.last_correction is not None), None),
+    )
+
+
 def _none(_ref: ObjectRef) -> ObjectExtras | None:
     return None
 

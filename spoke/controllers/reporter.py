@@ -4,10 +4,12 @@ state and the live view, sent when anything but the timestamp changed (`sent` de
 Triggers: `report(app)` after each reconcile (the reconcile controller calls it), and watch events
 (`on_event`/`on_list`, subscribed to the live view), debounced so a burst of events makes one report.
 
-Per-object extras (drift, conditions, corrections) come from a provider callable, `extras(application,
-ref) -> ObjectExtras | None`, given at construction; the drift detector and the conditions forwarder
-provide it. A report is not "sent" until the broker acknowledged it: a failed send is retried at the
-next change or resync.
+Per-object extras (drift, conditions, corrections) come from provider callables, `extras(application,
+ref) -> ObjectExtras | None`, given at construction or added later with `add_extras(provider)` (a
+controller built after the reporter, e.g. the drift detector, which itself needs the reconcile controller);
+several providers' extras of one object are merged. A provider whose answer changed calls
+`touch(application)` for a (debounced) new report. A report is not "sent" until the broker acknowledged it:
+a failed send is retried at the next change or resync.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from spoke.controllers.state import AppStates
 from spoke.errors import api_message
 from spoke.metrics import ClusterMetrics
 from spoke.objects import APPLICATION_LABEL, labels_of
-from spoke.reports import Extras, bundle_status, changed, no_extras, removal_status
+from spoke.reports import Extras, ObjectExtras, bundle_status, changed, merged, no_extras, removal_status
 from spoke.watcher import Kind
 
 log = logging.getLogger(__name__)
@@ -62,7 +64,7 @@ class Reporter:
         self.metrics = metrics
         self.debounce = debounce
         self.clock = clock
-        self.extras = extras
+        self._extras: list[Extras] = [extras]
         self.sent: dict[str, StatusReport] = {}
         self._dirty: set[str] = set()
         self._flush: asyncio.TimerHandle | None = None
@@ -115,8 +117,17 @@ class Reporter:
             last_applied_revision=state.last_applied_revision,
             errors=state.outcome.errors,
             now=now,
-            extras=lambda ref: self.extras(application, ref),
+            extras=lambda ref: self._extras_of(application, ref),
         )
+
+    def add_extras(self, provider: Extras) -> None:
+        self._extras.append(provider)
+
+    def _extras_of(self, application: str, ref: ObjectRef) -> ObjectExtras | None:
+        found = [extra for provider in self._extras if (extra := provider(application, ref)) is not None]
+        if len(found) <= 1:
+            return found[0] if found else None
+        return merged(found)
 
     async def report(self, application: str) -> None:
         report = self.status_of(application)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from schemas.v1 import Condition, Health, ObjectRef, StatusReport, decode_report
+from schemas.v1 import Condition, Health, ObjectDrift, ObjectRef, StatusReport, decode_report
 from spoke.controllers.reporter import Reporter
 from spoke.controllers.state import AppState, AppStates
 from spoke.objects import APPLICATION_LABEL
@@ -76,3 +76,15 @@ async def test_a_failed_send_is_not_taken_as_sent() -> None:
     sender.failing = False
     await report.report("a")
     assert len(sender.sent) == 1
+
+
+async def test_extras_added_later_are_merged_with_the_first() -> None:
+    sender, states = FakeSender(), AppStates()
+    report = reporter(sender, states, {})
+    applied(states)
+    drift = ObjectDrift(kind="modified", fields=["spec.replicas"], detected_at=NOW)
+    report.add_extras(lambda _app, r: ObjectExtras(drift=drift) if r == ref("a") else None)
+    status = report.status_of("a")
+    assert status is not None
+    one = status.objects[0]
+    assert one.drift == drift and one.corrections == 2 and one.conditions[0].type == "Ready"

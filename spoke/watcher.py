@@ -11,13 +11,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Iterable
+from typing import Any, Protocol
 
 from kubernetes_asyncio.client.exceptions import ApiException
 
 from spoke.errors import api_message
-from spoke.kube import Kube
 from spoke.objects import MANAGED_SELECTOR
 from spoke.settings import SpokeSettings
 
@@ -30,9 +29,21 @@ OnEvent = Callable[[str, dict[str, Any]], None]
 OnRestart = Callable[[str], None]
 
 
+class WatchApi(Protocol):
+    """The API server's list and watch (spoke/kube.py `Kube`)."""
+
+    async def resource(self, api_version: str, kind: str) -> Any: ...
+
+    async def list(self, resource: Any, label_selector: str | None = None) -> tuple[list[dict[str, Any]], str]: ...
+
+    def watch(
+        self, resource: Any, resource_version: str, label_selector: str | None, seconds: int
+    ) -> AsyncIterator[dict[str, Any]]: ...
+
+
 class Watcher:
     def __init__(
-        self, kube: Kube, settings: SpokeSettings, on_list: OnList, on_event: OnEvent, on_restart: OnRestart
+        self, kube: WatchApi, settings: SpokeSettings, on_list: OnList, on_event: OnEvent, on_restart: OnRestart
     ) -> None:
         self.kube = kube
         self.settings = settings

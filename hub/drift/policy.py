@@ -35,7 +35,9 @@ def _path_problems(source: dict[str, Any]) -> list[str]:
             try:
                 parse_path(path)
             except FieldPathError as error:
-                problems.append(f"{_rule_name(index, rule)}: path {path!r}: {error}")
+                # The parser's message names the path, except when there is nothing to name.
+                named = str(error) if repr(path) in str(error) else f"path {path!r}: {error}"
+                problems.append(f"{_rule_name(index, rule)}: {named}")
     return problems
 
 

@@ -49,8 +49,10 @@ def test_other_mistakes_are_named(source: object, problem: str) -> None:
 
 
 def test_the_put_turns_them_into_a_422_naming_the_application() -> None:
-    with pytest.raises(Invalid, match=r"application web: drift policy: ignore rule 1: path '\[': "):
+    with pytest.raises(Invalid, match=r"application web: drift policy: ignore rule 1: '\[': '\[' at position 0"):
         parse_drift_policy("web", {"ignore": [{"paths": ["["]}]})
+    with pytest.raises(Invalid, match=r"ignore rule 1: path '': a field path has 1 to"):
+        parse_drift_policy("web", {"ignore": [{"paths": [""]}]})
 
 
 def test_the_default_policy_is_stored_as_nothing_and_loads_back() -> None:

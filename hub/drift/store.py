@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, RowMapping, and_, delete, func, insert, select, tuple_
+from sqlalchemy import ColumnElement, RowMapping, delete, func, insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.drift.index import DriftRow, ObjectKey
@@ -103,7 +103,7 @@ async def page(session: AsyncSession, query: DriftQuery, *, limit: int, cursor: 
         after.append(tuple_(Entry.cluster_id, Entry.application_id, Entry.position) > tuple_(*cursor))
     statement = (
         select(Entry)
-        .where(and_(*conditions, *after))
+        .where(*conditions, *after)
         .order_by(Entry.cluster_id, Entry.application_id, Entry.position)
         .limit(limit + 1)
     )

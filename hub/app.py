@@ -125,7 +125,7 @@ def create_app(
             settings=settings,
             drift=DriftService(ctx),
             kube_events=kube_events,
-            describe=DescribeService(ctx),
+            describe=DescribeService(ctx, kube_events.max_age),
         )
         tasks: list[asyncio.Task[None]] = []
         topics_ready = asyncio.Event()

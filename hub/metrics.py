@@ -84,3 +84,4 @@ class HubMetrics:
             ["cluster", "application"],
             registry=registry,
         )
+        self.reports_ingested.labels(type="kube-events")  # Kubernetes Events batches (hub/kubeevents)

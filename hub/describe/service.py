@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from hub.describe.views import DescribeOut, describe_view
 from hub.errors import Invalid, NotFound
 from hub.kubeevents import store as events_store
@@ -14,8 +16,9 @@ EVENTS_READ = 500
 
 
 class DescribeService:
-    def __init__(self, ctx: ServiceContext) -> None:
+    def __init__(self, ctx: ServiceContext, events_max_age: timedelta) -> None:
         self.ctx = ctx
+        self.events_max_age = events_max_age
 
     async def describe(self, application: str, cluster: str) -> DescribeOut:
         if not is_dns_label(cluster):
@@ -30,6 +33,7 @@ class DescribeService:
             status = await session.get(models.Status, (cluster, application))
             if placement is None and status is None:
                 raise NotFound(f"application {application} was never sent to cluster {cluster}")
-            events = await events_store.newest(session, application, cluster=cluster, limit=EVENTS_READ)
+            since = self.ctx.clock() - self.events_max_age
+            events = await events_store.newest(session, application, cluster=cluster, since=since, limit=EVENTS_READ)
             dropped = await events_store.dropped(session, application, cluster)
             return describe_view(app, cluster, placement, status, events, dropped)

@@ -59,7 +59,12 @@ class KubeEventService:
             if app is None or app.deleted_at is not None:
                 raise NotFound(f"application {application} does not exist")
             rows = await store.newest(
-                session, application, cluster=cluster, event_type=event_type, limit=limit or DEFAULT_LIMIT
+                session,
+                application,
+                cluster=cluster,
+                event_type=event_type,
+                since=self.ctx.clock() - self.max_age,
+                limit=limit or DEFAULT_LIMIT,
             )
             dropped = await store.dropped(session, application, cluster)
         return KubeEventListOut(application=application, items=[event_out(r) for r in rows], dropped=dropped)

@@ -65,10 +65,15 @@ async def newest(
     *,
     cluster: str | None = None,
     event_type: str | None = None,
+    since: datetime | None = None,
     limit: int,
 ) -> list[models.KubeEventRecord]:
-    """The newest events of `application` (on `cluster`, of `event_type`), newest first."""
+    """The newest events of `application` (on `cluster`, of `event_type`, last seen at `since` or
+    later), newest first."""
     conditions = [Row.application_id == application]
+    if since is not None:
+        # A (cluster, application) whose spoke went quiet is pruned by age only at its next batch.
+        conditions.append(Row.last_time >= since)
     if cluster is not None:
         conditions.append(Row.cluster_id == cluster)
     if event_type is not None:

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from hub.drift.events import DRIFT_CORRECTED, DRIFT_DETECTED, audit_entries
 from hub.drift.index import Corrected, Detected, DriftRow, ObjectKey, drift_rows, drifting_count, transitions
+from hub.notifications.events import EVENT_TYPES, Event, pattern_problem, summary
 from schemas.v1 import Health
 from schemas.v1.drift import ObjectDrift
 from schemas.v1.reports import ObjectRef, ObjectStatus, StatusReport
@@ -127,3 +128,13 @@ def test_audit_entries_say_what_drifted_and_what_was_corrected() -> None:
     assert entries[1].reason == "Deployment/default/b: deleted by kubectl"
     assert entries[2].reason == "Deployment/default/c: re-applied 2 time(s) (spec.replicas)"
     assert entries[2].details["corrections"] == 2
+
+
+def test_drift_events_are_in_the_notification_catalogue_with_a_readable_line() -> None:
+    assert {DRIFT_DETECTED, DRIFT_CORRECTED} <= set(EVENT_TYPES)
+    assert pattern_problem("drift.*") is None
+    (entry,) = audit_entries([Detected(row("a", drift="modified"))])
+    event = Event(
+        id=1, type=entry.action, time=T0, actor="system:drift", application="web", cluster="c1", reason=entry.reason
+    )
+    assert summary(event) == "web on c1: drifted: Deployment/default/a: changed spec.replicas by kubectl"

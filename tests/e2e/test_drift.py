@@ -168,3 +168,27 @@ def test_a_warning_event_shows_in_fleetcast_events_and_describe(
     described = fleet.cli("describe", app_name, "--cluster", CLUSTER)
     assert described.returncode == 0 and reason in described.stdout, described.stdout
     assert fleet.cli("delete", app_name).returncode == 0
+
+
+def test_a_drift_policy_set_through_the_cli_is_a_release_the_cluster_gets(
+    fleet: Fleetcast, app_name: str, tmp_path: Path
+) -> None:
+    deploy(fleet, app_name, write(tmp_path / "app.yaml", web_app(app_name, image_for(app_name, "1.0.0"))))
+    eventually(lambda: converged(fleet, app_name, 1, {CLUSTER}), "revision 1 Ready", timeout=120)
+
+    refused = fleet.cli("drift-policy", app_name, "--add-ignore", "kind=Deployment,path=spec..replicas")
+    assert refused.returncode == 1
+    assert "ignore rule 1 (kind=Deployment): 'spec..replicas'" in refused.stderr, refused.stderr
+
+    changed = fleet.cli(
+        "drift-policy", app_name, "--mode", "alert", "--ignore", "kind=Deployment,path=spec.replicas", "-o", "json"
+    )
+    assert changed.returncode == 0, changed.stderr
+    app = json.loads(changed.stdout)
+    assert app["revision"] == 2 and app["drift"]["mode"] == "alert"
+    eventually(lambda: converged(fleet, app_name, 2, {CLUSTER}), "revision 2 (the policy) Ready", timeout=120)
+    shown = fleet.cli("drift-policy", app_name)
+    assert "mode: alert" in shown.stdout and "ignore: kind=Deployment,path=spec.replicas" in shown.stdout
+    releases = fleet.cli_json("releases", app_name)
+    assert [r["drift"]["mode"] for r in releases] == ["alert", "correct"]
+    assert fleet.cli("delete", app_name).returncode == 0

@@ -21,6 +21,7 @@ hub.client modules (http, tables: both import nothing heavy); import anything el
 schemas, other hub modules) inside the handler that needs it. tests/unit/test_cli_startup.py fails
 when building the parser imports a heavy package.
 Notifications: hub/client/notify.py.
+Drift, drift policies, Kubernetes Events and describe: hub/client/drift.py.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import FastAPI
@@ -24,12 +24,19 @@ from hub.autoupdate.service import AutoUpdateService
 from hub.campaigns import api as campaign_api
 from hub.campaigns.monitor import CampaignMonitor
 from hub.campaigns.service import CampaignService
+from hub.describe import api as describe_api
+from hub.describe.service import DescribeService
 from hub.diffs import api as diff_api
 from hub.diffs.channel import DryRunChannel
 from hub.diffs.service import DiffService, ensure_request_topics
+from hub.drift import api as drift_api
+from hub.drift.service import DriftService
 from hub.images import api as images_api
 from hub.images.service import ImageService
 from hub.images.store import count_clusters_running
+from hub.kubeevents import api as kube_events_api
+from hub.kubeevents.consumer import KubeEventConsumer
+from hub.kubeevents.service import KubeEventService
 from hub.metrics import HubMetrics
 from hub.notifications import api as notification_api
 from hub.notifications.deliverer import Deliverer
@@ -85,7 +92,10 @@ def create_app(
         await migrate(engine)
         topics = TopicManager(settings.kafka(), settings.topic_replication_factor)
         ctx = ServiceContext(session_factory(engine), settings, topics, clock, reading_session_factory(engine))
-        reports = ReportService(ctx)
+        reports = ReportService(ctx, metrics)
+        kube_events = KubeEventService(
+            ctx, keep=settings.kube_events_keep, max_age=timedelta(seconds=settings.kube_events_max_age_seconds)
+        )
         rollouts = RolloutService(ctx)
         # Live diffs: the deadline a spoke reads must be wall time, whatever clock the hub runs on.
         dry_runs = DryRunChannel(settings, topics, utc_now)
@@ -113,6 +123,9 @@ def create_app(
             notifications=notifications,
             images=ImageService(ctx),
             settings=settings,
+            drift=DriftService(ctx),
+            kube_events=kube_events,
+            describe=DescribeService(ctx, kube_events.max_age),
         )
         tasks: list[asyncio.Task[None]] = []
         topics_ready = asyncio.Event()
@@ -132,6 +145,8 @@ def create_app(
             log.warning("rollout driver disabled: runs move only when another hub drives them")
         if settings.reports_enabled:
             _spawn(tasks, "report-consumer", ReportConsumer(settings, reports, metrics, topics_ready).run())
+        if settings.kube_events_enabled:
+            _spawn(tasks, "events-consumer", KubeEventConsumer(settings, kube_events, metrics, topics_ready).run())
         if settings.notifications.enabled:
             # The diff in approval requests: release N's manifests against release N-1's.
             differ = ManifestSummaryDiffer()
@@ -181,6 +196,9 @@ def create_app(
         diff_api.router,
         notification_api.router,
         images_api.router,
+        drift_api.router,
+        kube_events_api.router,
+        describe_api.router,
     ):
         app.include_router(router)
     return app

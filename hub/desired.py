@@ -12,6 +12,7 @@ from aiokafka.record.default_records import DefaultRecordBatch, DefaultRecordBat
 
 from hub.placements import Change
 from schemas.v1 import Bundle, BundleEvent, Removal, RemovalEvent, encode
+from schemas.v1.drift import DriftPolicy
 from schemas.v1.topics import COMPRESSION, desired_key, desired_topic
 
 SOURCE = "hub"
@@ -25,15 +26,19 @@ class Record:
 
 
 def desired_record(
-    change: Change, manifests: list[dict[str, Any]] | None, now: datetime, digest: str | None = None
+    change: Change,
+    manifests: list[dict[str, Any]] | None,
+    now: datetime,
+    digest: str | None = None,
+    drift: DriftPolicy | None = None,
 ) -> Record:
-    """`manifests` are the release's objects (`digest`: their content digest, if known); a removal needs
-    none."""
+    """`manifests` are the release's objects (`digest`: their content digest, if known; `drift`: its drift
+    policy, None for the default); a removal needs none."""
     event: BundleEvent | RemovalEvent
     if change.kind == "bundle":
         if manifests is None:
             raise ValueError(f"bundle for {change.application} on {change.cluster} without manifests")
-        bundle = Bundle.build(change.application, change.revision, change.generation, manifests, digest)
+        bundle = Bundle.build(change.application, change.revision, change.generation, manifests, digest, drift)
         event = BundleEvent(source=SOURCE, cluster=change.cluster, time=now, data=bundle)
     else:
         assert change.reason is not None

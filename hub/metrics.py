@@ -70,3 +70,18 @@ class HubMetrics:
         )
         for result in ("delivered", "retried", "failed"):
             self.notification_deliveries.labels(result=result)
+        # Drift (hub/drift): the gauge is computed from the drift index when scraped; the counter grows
+        # as ingest stores reports whose corrections grew.
+        self.drifted_objects = Gauge(
+            "fleetcast_hub_drifted_objects",
+            "Objects reported drifted and not (yet) corrected.",
+            ["cluster", "application", "mode"],
+            registry=registry,
+        )
+        self.drift_corrections = Counter(
+            "fleetcast_hub_drift_corrections",
+            "Drift corrections reported by spokes.",
+            ["cluster", "application"],
+            registry=registry,
+        )
+        self.reports_ingested.labels(type="kube-events")  # Kubernetes Events batches (hub/kubeevents)

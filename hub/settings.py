@@ -73,6 +73,14 @@ class HubSettings(BaseSettings, KafkaClientFields):
     )
     # Webhook notifications: FLEETCAST_HUB_NOTIFICATIONS__TIMEOUT_SECONDS=5 and so on (docs/notifications.md).
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
+    # Kubernetes Events forwarded by spokes (hub/kubeevents): consumed in group `<report_group_id>-events`.
+    kube_events_enabled: bool = Field(default=True, description="Consume Kubernetes Events from the events topic.")
+    kube_events_keep: int = Field(
+        default=200, ge=1, le=100_000, description="Events kept per (cluster, application): the newest."
+    )
+    kube_events_max_age_seconds: float = Field(
+        default=7 * 24 * 3600.0, gt=0, description="Events older than this are dropped (the events topic's retention)."
+    )
 
     def kafka(self) -> KafkaClientSettings:
         """The hub's Kafka clients: ids `fleetcast-hub-<client>` unless a prefix is set."""

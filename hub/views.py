@@ -13,6 +13,7 @@ from hub.fleetviews import ApplicationVersions, ImageVersions
 from hub.rollouts.views import RolloutSummary
 from hub.store import models
 from schemas.v1 import Health
+from schemas.v1.drift import DriftPolicy
 
 
 class Facts(BaseModel):
@@ -43,6 +44,7 @@ class ClusterApplication(_Deployment):
 class ApplicationCluster(_Deployment):
     cluster: str
     objects: list[dict[str, Any]]
+    drifted: int = Field(default=0, description="Objects the spoke reports drifted now (fleetcast drift APP).")
 
 
 class ClusterOut(BaseModel):
@@ -75,6 +77,9 @@ class ApplicationOut(BaseModel):
     auto_update: list[dict[str, Any]] = Field(
         description="Auto-update policies: announced versions a policy allows make a release."
     )
+    drift: DriftPolicy = Field(
+        default_factory=DriftPolicy, description="What spokes do when a live object drifts from its release."
+    )
     created_at: datetime
     updated_at: datetime
     clusters: list[ApplicationCluster]
@@ -96,6 +101,7 @@ class ReleaseOut(BaseModel):
     source_manifests: list[dict[str, Any]] | None = Field(
         description="The manifests as given, when the image overrides changed them."
     )
+    drift: DriftPolicy = Field(default_factory=DriftPolicy, description="The drift policy its bundles carry.")
 
 
 class ReleaseList(BaseModel):

@@ -44,6 +44,13 @@ class ApplicationPut(BaseModel):
         description='Auto-update policies [{"image": "nginx", "constraint": "~1.27", "strategy": "staging-first"}]; '
         "omitted: keep them.",
     )
+    drift: dict[str, Any] | None = Field(
+        default=None,
+        description='Drift policy {"mode": "correct" | "alert", "ignore": [{"kind": "Deployment", "paths": '
+        '["spec.replicas"]}]}: what spokes do when a live object differs from the release; null: the default '
+        "(correct, nothing ignored); omitted: keep it. A change of it alone makes a new release. A path that "
+        "does not parse is a 422 naming the rule and the path.",
+    )
 
 
 @router.put("/{application_id}", responses={201: {"description": "A new release was made"}})
@@ -59,6 +66,7 @@ async def put(
         may_change_strategy=principal.has_role(Role.ADMIN),
         image_overrides=(body.image_overrides or {}) if "image_overrides" in body.model_fields_set else KEEP,
         auto_update=(body.auto_update or []) if "auto_update" in body.model_fields_set else KEEP,
+        drift=(body.drift or {}) if "drift" in body.model_fields_set else KEEP,
     )
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     return application

@@ -22,9 +22,12 @@ from hub.auth.roles import Principal, Role
 from hub.auth.service import TokenService
 from hub.autoupdate.service import AutoUpdateService
 from hub.campaigns.service import CampaignService
+from hub.describe.service import DescribeService
 from hub.diffs.service import DiffService
+from hub.drift.service import DriftService
 from hub.errors import Forbidden
 from hub.images.service import ImageService
+from hub.kubeevents.service import KubeEventService
 from hub.metrics import HubMetrics
 from hub.notifications.service import NotificationService
 from hub.rollouts.service import RolloutService, StrategyService
@@ -52,6 +55,10 @@ class Services:
     notifications: NotificationService
     images: ImageService
     settings: HubSettings
+    # Drift, Kubernetes Events and describe (issue 8).
+    drift: DriftService
+    kube_events: KubeEventService
+    describe: DescribeService
 
 
 def get_services(request: Request) -> Services:

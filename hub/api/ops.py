@@ -66,6 +66,7 @@ async def readyz(request: Request) -> JSONResponse:
 async def metrics(services: ServicesDep) -> Response:
     try:
         await services.fleet.refresh_gauges(services.metrics)
+        await services.drift.refresh_gauges(services.metrics)
     except Exception:
         # Counters are still worth serving when the store is briefly away.
         log.warning("could not refresh the gauges from the store", exc_info=True)

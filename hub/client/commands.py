@@ -21,6 +21,7 @@ hub.client modules (http, tables: both import nothing heavy); import anything el
 schemas, other hub modules) inside the handler that needs it. tests/unit/test_cli_startup.py fails
 when building the parser imports a heavy package.
 Notifications: hub/client/notify.py.
+Drift, drift policies, Kubernetes Events and describe: hub/client/drift.py.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from typing import Any
 
 from hub.client.access import add_access_commands
 from hub.client.diffs import add_diff_commands
+from hub.client.drift import add_apply_drift_options, add_drift_commands, apply_drift_policy
 from hub.client.fixes import add_fix_commands
 from hub.client.http import JSON, HubClient, HubError
 from hub.client.images import add_image_version_options, image_versions, wants_version_query
@@ -140,7 +142,7 @@ def _apply(client: HubClient, args: argparse.Namespace) -> tuple[Any, str]:
     except OSError as error:
         raise HubError(f"cannot read {args.file}: {error.strerror}") from error
     created, app = client.apply_application(
-        args.app, manifests, args.selector, args.strategy, no_strategy=args.no_strategy
+        args.app, manifests, args.selector, args.strategy, no_strategy=args.no_strategy, drift=apply_drift_policy(args)
     )
     what = "new release" if created else "unchanged, nothing published"
     text = f"{app['id']}: revision {app.get('revision')} ({what}), selector {app.get('selector')}"
@@ -161,8 +163,8 @@ def _status(client: HubClient, args: argparse.Namespace) -> tuple[Any, str]:
     rollout = app.get("rollout")
     if rollout:
         head += f"\nrollout: run {rollout['id']} of revision {rollout['revision']} is {rollout['state']}"
-    rows = [[c["cluster"], *_deployment_cells(c)] for c in app.get("clusters") or []]
-    table = render_table(["CLUSTER", *_DEPLOYMENT_COLUMNS], rows)
+    rows = [[c["cluster"], *_deployment_cells(c), str(c.get("drifted", 0))] for c in app.get("clusters") or []]
+    table = render_table(["CLUSTER", *_DEPLOYMENT_COLUMNS, "DRIFTED"], rows)
     return app, f"{head}\n{table}"
 
 
@@ -246,6 +248,7 @@ def add_commands(commands: Any) -> None:
     which = p.add_mutually_exclusive_group()
     which.add_argument("--strategy", help="roll releases out in waves with this strategy (fleetcast strategy list)")
     which.add_argument("--no-strategy", action="store_true", help="send releases to every cluster at once")
+    add_apply_drift_options(p)
 
     p = command("status", _status, "an application's revision and health per cluster")
     p.add_argument("app")
@@ -267,6 +270,7 @@ def add_commands(commands: Any) -> None:
     add_notify_commands(commands, add_command)
     add_fix_commands(commands, add_command)
     add_diff_commands(commands, add_command)
+    add_drift_commands(commands, add_command)
 
 
 def run(args: argparse.Namespace) -> int:

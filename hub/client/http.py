@@ -101,11 +101,21 @@ class HubClient:
 
     # applications
     def apply_application(
-        self, application: str, manifests: str, selector: str, strategy: str | None = None, *, no_strategy: bool = False
+        self,
+        application: str,
+        manifests: str,
+        selector: str,
+        strategy: str | None = None,
+        *,
+        no_strategy: bool = False,
+        drift: JSON | None = None,
     ) -> tuple[bool, JSON]:
         """Returns (created a new release, application). `strategy` sets the rollout strategy; `no_strategy`
-        removes it (every cluster at once); neither leaves it as it is."""
+        removes it (every cluster at once); neither leaves it as it is. `drift` replaces the drift policy
+        (None: keep it)."""
         body: JSON = {"manifests": manifests, "selector": selector}
+        if drift is not None:
+            body["drift"] = drift
         if no_strategy:
             body["strategy"] = None
         elif strategy is not None:
@@ -119,6 +129,16 @@ class HubClient:
         response = self._send("PUT", f"/applications/{application}", json=fields)
         result: JSON = response.json()
         return response.status_code == 201, result
+
+    def drift(self, params: dict[str, Any]) -> JSON:
+        return self._call("GET", "/drift", params={k: v for k, v in params.items() if v is not None})
+
+    def kube_events(self, application: str, params: dict[str, Any]) -> JSON:
+        query = {k: v for k, v in params.items() if v is not None}
+        return self._call("GET", f"/applications/{application}/events", params=query)
+
+    def describe(self, application: str, cluster: str) -> JSON:
+        return self._call("GET", f"/applications/{application}/clusters/{cluster}")
 
     def diff_application(
         self,

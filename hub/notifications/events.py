@@ -36,6 +36,8 @@ EVENT_TYPES: dict[str, str] = {
     "campaign.finished": "a fix campaign finished",
     "cluster.unreachable": "a cluster's heartbeats stopped for longer than the unreachable threshold",
     "cluster.reachable": "an unreachable cluster's heartbeats came back",
+    "drift.detected": "a live object started to differ from its release (with the fields and who changed them)",
+    "drift.corrected": "a spoke re-applied drifted objects (drift policy correct)",
 }
 # Sent by `fleetcast notify test` only; never matched by a subscription's patterns.
 TEST_EVENT = "notification.test"
@@ -138,6 +140,9 @@ def summary(event: Event) -> str:
         case "cluster.reachable":
             down = details.get("unreachable_for")
             return f"cluster {event.cluster} reachable again" + (f" after {down}" if down else "")
+        case "drift.detected" | "drift.corrected":
+            verb = "drifted" if kind == "drift.detected" else "drift corrected"
+            return f"{event.application} on {event.cluster}: {verb}{_because(event)}"
         case "notification.test":
             return f"test notification for subscription {details.get('subscription')}, sent by {event.actor}"
     return f"{kind}: {event.application or event.cluster or ''}{_because(event)}".rstrip(": ")

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.audit.log import record
 from hub.auth.roles import system_actor
+from hub.drift.policy import loaded
 from hub.errors import Conflict, Forbidden, Invalid, NotFound
 from hub.placements import Change
 from hub.rollouts import engine
@@ -392,7 +393,14 @@ class RolloutService:
             if release is not None:
                 releases[revision] = release
             objects: list[dict[str, Any]] = list(release.manifests) if release is not None else []  # removals
-            await write_changes(self.ctx, session, changes, lambda _app: objects)  # noqa: B023 (used at once)
+            policy = loaded(release.drift) if release is not None else None
+            await write_changes(
+                self.ctx,
+                session,
+                changes,
+                lambda _app: objects,  # noqa: B023 (used at once)
+                lambda _app: policy,  # noqa: B023 (used at once)
+            )
         return releases
 
     async def _record(

@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.audit.log import APPLICATION_DELETED, RELEASE_CREATED, record
 from hub.autoupdate.spec import AutoUpdatePolicy, parse_policies
+from hub.drift.index import drifting_count
+from hub.drift.policy import PolicyError, loaded, parse_policy, stored
 from hub.errors import Forbidden, Invalid, NotFound
 from hub.manifests import ManifestError, parse_manifests
 from hub.overrides.render import Rendered, render
@@ -88,6 +90,15 @@ def rendered_with(
     return {r: o for r, o in overrides.items() if r in rendered.matched}, rendered
 
 
+class Keep(Enum):
+    """A field the PUT leaves as it is."""
+
+    KEEP = "keep"
+
+
+KEEP = Keep.KEEP
+
+
 def makes_release(
     app: models.Application,
     current_source: list[dict[str, Any]],
@@ -95,16 +106,27 @@ def makes_release(
     overrides: dict[str, ImageOverride],
     digest: str,
     selector: str,
+    drift: dict[str, Any] | Keep | None = None,
 ) -> bool:
     """Whether a PUT of these makes a new release of a live application. The same bundle from other
     source manifests or overrides is still one: a release is what the user declared, and a later change
-    of overrides starts from it."""
+    of overrides starts from it. So is a change of the drift policy (stored form; KEEP: unchanged) alone:
+    the bundles carry it."""
     return (
-        app.digest != digest
+        (not isinstance(drift, Keep) and drift != app.drift)
+        or app.digest != digest
         or app.selector != selector
         or source != current_source
         or as_stored(overrides) != (app.image_overrides or {})
     )
+
+
+def parse_drift_policy(application_id: str, source: Any) -> dict[str, Any] | None:
+    """A PUT's drift policy in its stored form; Invalid naming the rule and path that is wrong."""
+    try:
+        return stored(parse_policy(source))
+    except PolicyError as error:
+        raise Invalid(f"application {application_id}: drift policy: {error}") from error
 
 
 def parse_given_overrides(source: dict[str, str]) -> dict[str, ImageOverride]:
@@ -139,15 +161,7 @@ class NewRelease:
     digest: str
     selector: str
     cause: str | None = None
-
-
-class Keep(Enum):
-    """A field the PUT leaves as it is."""
-
-    KEEP = "keep"
-
-
-KEEP = Keep.KEEP
+    drift: dict[str, Any] | None = None  # the drift policy, stored form (None: the default)
 
 
 class ApplicationService:
@@ -166,6 +180,7 @@ class ApplicationService:
         may_change_strategy: bool = False,
         image_overrides: dict[str, str] | Keep = KEEP,
         auto_update: list[Any] | Keep = KEEP,
+        drift: Any = KEEP,
     ) -> tuple[ApplicationOut, bool]:
         """The application after the PUT, and whether a new release was made (recorded as `actor`'s).
 
@@ -174,13 +189,15 @@ class ApplicationService:
         role): the strategy holds the approval gates a deployer must not be able to step around.
 
         `image_overrides` (repository -> tag or digest) replace the application's; every one given must
-        match an image of the manifests. `auto_update` replaces its auto-update policies."""
+        match an image of the manifests. `auto_update` replaces its auto-update policies. `drift` (a
+        DriftPolicy's JSON) replaces its drift policy: a change of it alone makes a new release."""
         _check_id(application_id)
         # Everything is checked before the transaction: bad input stores and publishes nothing.
         manifests = _manifests(manifests_source)
         selector = _selector(selector_source)
         given_overrides = None if image_overrides is KEEP else parse_given_overrides(image_overrides)
         policies = None if auto_update is KEEP else _policies(auto_update)
+        given_drift = KEEP if drift is KEEP else parse_drift_policy(application_id, drift)
         async with self.ctx.writing() as session:
             app = await session.get(models.Application, application_id)
             live = app is not None and app.deleted_at is None
@@ -217,7 +234,7 @@ class ApplicationService:
                 live
                 and app is not None
                 and current_source is not None
-                and not makes_release(app, current_source, manifests, overrides, digest, selector_text)
+                and not makes_release(app, current_source, manifests, overrides, digest, selector_text, given_drift)
             )
             if unchanged:
                 assert app is not None
@@ -230,7 +247,16 @@ class ApplicationService:
                     session,
                     application_id,
                     app,
-                    NewRelease(manifests, overrides, rendered.manifests, digest, selector_text),
+                    NewRelease(
+                        manifests,
+                        overrides,
+                        rendered.manifests,
+                        digest,
+                        selector_text,
+                        drift=(app.drift if live and app is not None else None)
+                        if isinstance(given_drift, Keep)
+                        else given_drift,
+                    ),
                     wanted,
                     actor,
                 )
@@ -258,7 +284,7 @@ class ApplicationService:
         digest = content_digest(rendered.manifests)
         if digest == app.digest:
             return None
-        release = NewRelease(source, overrides, rendered.manifests, digest, app.selector, cause)
+        release = NewRelease(source, overrides, rendered.manifests, digest, app.selector, cause, app.drift)
         await self._release(session, app.id, app, release, app.strategy, actor, run_strategy=run_strategy)
         return app.revision
 
@@ -323,6 +349,7 @@ class ApplicationService:
         app.selector = selector_text
         app.strategy = strategy
         app.image_overrides = as_stored(new.overrides)
+        app.drift = new.drift
         app.updated_at = now
         session.add(
             models.Release(
@@ -336,6 +363,7 @@ class ApplicationService:
                 source_manifests=new.source if new.overrides else None,
                 created_by=actor,
                 cause=new.cause,
+                drift=new.drift,
             )
         )
         await session.flush()
@@ -352,6 +380,7 @@ class ApplicationService:
                 "selector": selector_text,
                 "strategy": run_strategy or strategy,
                 "image_overrides": as_stored(new.overrides),
+                "drift": new.drift,
             },
         )
         if (run_strategy or strategy) is not None:
@@ -367,7 +396,8 @@ class ApplicationService:
         placements = {r.cluster_id: to_placement(r) for r in rows}
         release = Release(application_id, app.revision, parse_selector(selector_text))
         changes = plan_release(release, clusters, placements)
-        await write_changes(self.ctx, session, changes, lambda _app: manifests)
+        policy = loaded(new.drift)
+        await write_changes(self.ctx, session, changes, lambda _app: manifests, lambda _app: policy)
         return app
 
     async def delete(self, application_id: str, *, actor: str) -> ApplicationDeleted:
@@ -438,6 +468,7 @@ class ApplicationService:
                     cause=r.cause,
                     image_overrides=dict(r.image_overrides or {}),
                     source_manifests=r.source_manifests,
+                    drift=loaded(r.drift),
                 )
                 for r in rows
             ]
@@ -462,6 +493,7 @@ class ApplicationService:
                 ApplicationCluster(
                     cluster=key[1],
                     objects=list(statuses[key].objects) if key in statuses else [],
+                    drifted=drifting_count(statuses[key].objects) if key in statuses else 0,
                     **deployment_fields(placements.get(key), statuses.get(key)),
                 )
                 for key in keys
@@ -478,6 +510,7 @@ class ApplicationService:
                     rollout=rollouts.get(app.id),
                     image_overrides=dict(app.image_overrides or {}),
                     auto_update=list(app.auto_update or []),
+                    drift=loaded(app.drift),
                     created_at=app.created_at,
                     updated_at=app.updated_at,
                     clusters=clusters,

@@ -17,7 +17,7 @@ from hub.placements import Change, plan_cluster_labels, plan_removals
 from hub.rollouts.store import wake_cluster
 from hub.selectors import SelectorError, parse_selector
 from hub.services.context import ServiceContext, to_placement, write_changes
-from hub.services.releases import live_releases, release_manifests
+from hub.services.releases import live_releases, release_bundles
 from hub.store import models
 from hub.views import (
     ClusterApplication,
@@ -99,8 +99,8 @@ class ClusterService:
         placements = {r.application_id: to_placement(r) for r in rows}
         changes = plan_cluster_labels(cluster_id, labels, releases, placements)
         needed = [releases[c.application] for c in changes if c.kind == "bundle"]
-        manifests = await release_manifests(session, needed)
-        await write_changes(self.ctx, session, changes, manifests.__getitem__)
+        bundles = await release_bundles(session, needed)
+        await write_changes(self.ctx, session, changes, lambda app: bundles[app][0], lambda app: bundles[app][1])
         # A run with this cluster in its plan judges its membership again (left the selector: skipped).
         await wake_cluster(session, cluster_id, self.ctx.clock())
         return changes

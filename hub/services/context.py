@@ -20,6 +20,7 @@ from hub.settings import HubSettings
 from hub.store import models
 from hub.topics import TopicManager
 from schemas.v1.desired import content_digest
+from schemas.v1.drift import DriftPolicy
 
 
 def utc_now() -> datetime:
@@ -83,9 +84,11 @@ async def write_changes(
     session: AsyncSession,
     changes: Iterable[Change],
     manifests: Callable[[str], list[dict[str, Any]]],
+    drift: Callable[[str], DriftPolicy | None] | None = None,
 ) -> None:
     """Record each change as the new placement and queue its desired-state record, in `session`'s
-    transaction. `manifests(application)` gives the objects of that application's current release."""
+    transaction. `manifests(application)` gives the objects of that application's current release,
+    `drift(application)` its drift policy (None: the default)."""
     now = ctx.clock()
     # Nothing flushed on the way: each get() below would otherwise flush everything added before it.
     # The caller's transaction flushes (or commits) once.
@@ -99,7 +102,8 @@ async def write_changes(
 
     with session.no_autoflush:
         for change in changes:
-            await _write_change(ctx, session, change, manifests, digest, now)
+            policy = drift(change.application) if drift is not None and change.kind == "bundle" else None
+            await _write_change(ctx, session, change, manifests, digest, now, policy)
 
 
 async def _write_change(
@@ -109,9 +113,10 @@ async def _write_change(
     manifests: Callable[[str], list[dict[str, Any]]],
     digest: Callable[[str], str],
     now: datetime,
+    policy: DriftPolicy | None = None,
 ) -> None:
     if change.kind == "bundle":
-        record = desired_record(change, manifests(change.application), now, digest(change.application))
+        record = desired_record(change, manifests(change.application), now, digest(change.application), policy)
     else:
         record = desired_record(change, None, now)
     problem = size_problem(

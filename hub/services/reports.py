@@ -11,6 +11,11 @@ from enum import StrEnum
 from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.audit.log import record
+from hub.drift import store as drift_store
+from hub.drift.events import ACTOR as DRIFT_ACTOR
+from hub.drift.events import audit_entries
+from hub.drift.index import DriftRow, drift_rows, transitions
 from hub.images.index import IndexRow, index_rows
 from hub.images.store import replace_rows
 from hub.ingest import (
@@ -23,6 +28,7 @@ from hub.ingest import (
     seen_at,
     status_is_stale,
 )
+from hub.metrics import HubMetrics
 from hub.rollouts.store import chunked, status_facts, wake_application, wake_cluster
 from hub.services.context import ServiceContext
 from hub.store import models
@@ -65,8 +71,9 @@ async def _known(session: AsyncSession, events: Sequence[StatusEvent | Heartbeat
 
 
 class ReportService:
-    def __init__(self, ctx: ServiceContext) -> None:
+    def __init__(self, ctx: ServiceContext, metrics: HubMetrics | None = None) -> None:
         self.ctx = ctx
+        self.metrics = metrics
 
     async def ingest(self, event: StatusEvent | HeartbeatEvent) -> Outcome:
         return (await self.ingest_all([event]))[0]
@@ -80,6 +87,11 @@ class ReportService:
         # The image index rows of each (cluster, application) stored, the newest report's if a batch
         # holds several: replaced in this same transaction.
         images: dict[tuple[str, str], list[IndexRow]] = {}
+        # Likewise the drift index rows, and the revision each report observed (for its audit events).
+        drifts: dict[tuple[str, str], list[DriftRow]] = {}
+        revisions: dict[tuple[str, str], int] = {}
+        corrections: dict[tuple[str, str], int] = {}
+        recorded = False
         async with self.ctx.storing() as session:
             now = self.ctx.clock()
             known = await _known(session, events)
@@ -89,7 +101,10 @@ class ReportService:
                         outcome = self._status(session, event, now, known)
                         if outcome is Outcome.INGESTED:
                             applications.add(event.data.application)
-                            images[(event.data.cluster, event.data.application)] = index_rows(event.data)
+                            pair = (event.data.cluster, event.data.application)
+                            images[pair] = index_rows(event.data)
+                            drifts[pair] = drift_rows(event.data)
+                            revisions[pair] = event.data.observed_revision
                     else:
                         outcome, resumed = self._heartbeat(event, now, known)
                         if resumed:
@@ -97,6 +112,25 @@ class ReportService:
                     outcomes.append(outcome)
             await session.flush()
             await replace_rows(session, images)
+            before = await drift_store.replace_rows(session, drifts)
+            for pair in sorted(drifts):
+                happened = transitions(before[pair], drifts[pair])
+                for entry in audit_entries(happened):
+                    recorded = True
+                    await record(
+                        session,
+                        time=now,
+                        actor=DRIFT_ACTOR,
+                        action=entry.action,
+                        cluster=pair[0],
+                        application=pair[1],
+                        revision=revisions[pair],
+                        reason=entry.reason,
+                        details=entry.details,
+                    )
+                    added = entry.details.get("added")
+                    if isinstance(added, int):
+                        corrections[pair] = corrections.get(pair, 0) + added
             # After the statuses are written: on PostgreSQL an update waits for an evaluation holding
             # the run's row, then wakes the run again, so a report never slips past an evaluation unseen.
             woke = False
@@ -106,6 +140,11 @@ class ReportService:
                 woke |= await wake_cluster(session, cluster, now)
         if woke:
             self.ctx.rollout_signal.set()
+        if recorded:
+            self.ctx.audit_signal.set()  # the notifier reads the drift events at once
+        if self.metrics is not None:
+            for (cluster, application), added in corrections.items():
+                self.metrics.drift_corrections.labels(cluster=cluster, application=application).inc(added)
         return outcomes
 
     def _status(self, session: AsyncSession, event: StatusEvent, received: datetime, known: _Known) -> Outcome:

@@ -63,6 +63,8 @@ class Application(Base):
     # Auto-update policies: [{image, constraint, strategy}]; an announced version a policy allows makes
     # a release through an image override.
     auto_update: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # The drift policy (schemas.v1.drift.DriftPolicy as JSON) new releases carry; None: the default (correct).
+    drift: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Deleted applications keep their row and releases, so re-creating one continues its revisions.
     deleted_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
@@ -87,6 +89,8 @@ class Release(Base):
     created_by: Mapped[str | None] = mapped_column(String(63))
     # Why it was made when not by hand: "campaign 3", "auto-update: nginx 1.27.5".
     cause: Mapped[str | None] = mapped_column(Text)
+    # The drift policy its bundles carry (DriftPolicy as JSON); None: the default (correct).
+    drift: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class Placement(Base):
@@ -474,3 +478,80 @@ class CampaignApplication(Base):
     override: Mapped[str] = mapped_column(String(255))
     revision: Mapped[int] = mapped_column(Integer)
     run_id: Mapped[int | None] = mapped_column(Integer)
+
+
+# -- drift and Kubernetes Events (issue 8: hub/drift, hub/kubeevents) --------------------------------
+
+
+class DriftIndexEntry(Base):
+    """One managed object a spoke reports drifted, or corrected at least once: per (cluster,
+    application) replaced when a report of it is stored and its rows changed, gone with its status row."""
+
+    __tablename__ = "drift_index"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["cluster_id", "application_id"],
+            ["statuses.cluster_id", "statuses.application_id"],
+            ondelete="CASCADE",
+        ),
+        # The fleet-wide list by application (the cluster-first order is the primary key's).
+        Index("ix_drift_index_application", "application_id", "cluster_id", "position"),
+    )
+
+    cluster_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    application_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    api_version: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(63))
+    namespace: Mapped[str | None] = mapped_column(String(63))
+    name: Mapped[str] = mapped_column(String(253))
+    # modified | deleted while it drifts; None: not drifting now, corrected before.
+    drift: Mapped[str | None] = mapped_column(String(16))
+    fields: Mapped[list[str]] = mapped_column(JSON)
+    managers: Mapped[list[str]] = mapped_column(JSON)
+    since: Mapped[datetime | None]
+    mode: Mapped[str | None] = mapped_column(String(16))  # the policy the spoke applied
+    corrections: Mapped[int] = mapped_column(Integer)
+    last_correction: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class KubeEventRecord(Base):
+    """A Kubernetes Event of a managed object, as a spoke forwarded it: per (cluster, application) the
+    newest few kept, none older than the events topic's retention. A re-sent event (same series) updates
+    its row: `series` is a digest of what identifies it."""
+
+    __tablename__ = "kube_events"
+    __table_args__ = (
+        UniqueConstraint("cluster_id", "application_id", "series", name="uq_kube_events_series"),
+        Index("ix_kube_events_newest", "application_id", "cluster_id", "last_time"),
+        Index("ix_kube_events_time", "last_time"),
+    )
+
+    id: Mapped[int] = mapped_column(OutboxId, primary_key=True, autoincrement=True)
+    cluster_id: Mapped[str] = mapped_column(String(63))
+    application_id: Mapped[str] = mapped_column(String(63))
+    series: Mapped[str] = mapped_column(String(64))
+    api_version: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(63))
+    namespace: Mapped[str | None] = mapped_column(String(63))
+    name: Mapped[str] = mapped_column(String(253))
+    type: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(128))
+    message: Mapped[str] = mapped_column(Text)
+    count: Mapped[int] = mapped_column(Integer)
+    first_time: Mapped[datetime | None]
+    last_time: Mapped[datetime]
+    source: Mapped[str] = mapped_column(String(253))
+    received_at: Mapped[datetime]
+
+
+class KubeEventDrops(Base):
+    """Events a spoke did not forward (its rate limit), per (cluster, application): so a quiet list is
+    never taken for a quiet cluster."""
+
+    __tablename__ = "kube_event_drops"
+
+    cluster_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    application_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    dropped: Mapped[int] = mapped_column(BigInteger)
+    last_dropped_at: Mapped[datetime | None]

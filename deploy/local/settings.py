@@ -28,6 +28,8 @@ class DevSettings(BaseSettings):
     # etcd 3.6 is the line Kubernetes 1.36 is tested with.
     etcd_version: str = "v3.6.16"
     kwok_version: str = "v0.8.0"
+    # Go module v0.315.0 is Prometheus 3.15.0 (v0.316.0 needs module zips the proxy refuses).
+    prometheus_version: str = "v0.315.0"
 
     # Built binaries, fetched jars and the Go module/build caches, keyed by version inside.
     # Outside the work tree so a fresh clone (and CI) reuses them.

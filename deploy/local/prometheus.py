@@ -22,6 +22,7 @@ import httpx
 import yaml
 
 from deploy.local import processes, readiness
+from deploy.local.errors import ComponentError
 
 COMPONENT = "prometheus"
 HUB_JOB = "fleetcast-hub"
@@ -112,6 +113,14 @@ async def wait_ready(record: processes.ProcessRecord, port: int, timeout: float)
     async with httpx.AsyncClient(timeout=3.0) as http:
         probe = readiness.http_probe(http, f"{url(port)}/-/ready")
         return await readiness.wait_ready(COMPONENT, record, probe, timeout, interval=0.2)
+
+
+async def reload(port: int) -> None:
+    """Make a running Prometheus re-read its configuration and rule files (it keeps its data)."""
+    async with httpx.AsyncClient(timeout=30.0) as http:
+        response = await http.post(f"{url(port)}/-/reload")
+    if response.status_code != 200:
+        raise ComponentError(COMPONENT, f"reloading the configuration failed: {response.text.strip()}")
 
 
 # --- Alert rules for tests ---------------------------------------------------------------------------

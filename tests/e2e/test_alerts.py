@@ -112,9 +112,22 @@ def test_drift_under_the_alert_policy_fires_drift_not_corrected_until_a_release_
     manifests = yaml.safe_dump_all(web_app(app_name, image_for(app_name, "1.0.0")), sort_keys=False)
     with fleet.client() as client:
         _, applied = client.update_application(app_name, manifests=manifests, selector=BOTH, drift={"mode": "alert"})
-    if "drift" not in applied:
-        # The drift policy comes with the drift work of issue 8 (application PUT `drift`, spoke detection).
-        pytest.xfail("the hub does not take a drift policy yet: FleetcastDriftNotCorrected not checked")
+    try:
+        if "drift" not in applied:
+            # The drift policy comes with the drift work of issue 8 (application PUT `drift`, spoke detection).
+            pytest.xfail("the hub does not take a drift policy yet: FleetcastDriftNotCorrected not checked")
+        _drift_fires_then_resolves(fleet, app_name, applied, start_prometheus, tmp_path)
+    finally:
+        fleet.cli("delete", app_name)
+
+
+def _drift_fires_then_resolves(
+    fleet: Fleetcast,
+    app_name: str,
+    applied: dict[str, Any],
+    start_prometheus: Callable[..., PrometheusServer],
+    tmp_path: Path,
+) -> None:
     assert applied["drift"]["mode"] == "alert"
     eventually(lambda: converged(fleet, app_name, 1, {"cluster-1", "cluster-2"}), "revision 1 Ready on both")
     server, before = _started(fleet, start_prometheus, tmp_path)

@@ -2,7 +2,7 @@
 
 Talk to a hub (set FLEETCAST_HUB_URL and FLEETCAST_TOKEN, or ~/.config/fleetcast/config.yaml):
   clusters, cluster, apply, status, versions, releases, delete, token, whoami, audit.
-Run a real local fleet on this machine:  dev up | status | down."""
+Run a real local fleet on this machine:  dev up | status | stop | down."""
 
 # Starting fast matters (every command, `--help` included): this module and the parsers it builds
 # import only the standard library and hub.client's light modules. What a command needs (the local
@@ -34,7 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
     dev_commands = dev.add_subparsers(dest="dev_command", required=True)
     state_help = "state directory (default: $FLEETCAST_DEV_STATE_DIR or ~/.local/state/fleetcast/dev)"
 
-    up = dev_commands.add_parser("up", help="start Kafka and N clusters (building them on first run)")
+    up = dev_commands.add_parser(
+        "up", help="start Kafka, N clusters, the hub, a spoke each and Prometheus (building them on first run)"
+    )
     up.add_argument("--clusters", type=int, help="number of clusters (default 2)")
     up.add_argument(
         "--label",
@@ -49,6 +51,12 @@ def build_parser() -> argparse.ArgumentParser:
     status = dev_commands.add_parser("status", help="show what runs where")
     status.add_argument("-o", "--output", choices=["table", "json"], default="table")
     status.add_argument("--state-dir", type=Path, help=state_help)
+
+    stop = dev_commands.add_parser(
+        "stop", help="stop some components, e.g. a spoke to see the alerts fire; `dev up` starts them again"
+    )
+    stop.add_argument("components", nargs="+", metavar="COMPONENT", help="as `dev status` names it: cluster-2/spoke")
+    stop.add_argument("--state-dir", type=Path, help=state_help)
 
     down = dev_commands.add_parser("down", help="stop every component of the local fleet")
     down.add_argument("--purge", action="store_true", help="also delete its data, logs and kubeconfigs")

@@ -19,8 +19,8 @@ settings.load_profile("fleetcast")
 
 _ROOT = Path(__file__).parent
 
-# The real fleet (Kafka + clusters) and the real PostgreSQL server fixtures, shared by all tests.
-pytest_plugins = ["tests.fleet", "tests.postgres"]
+# The real fleet (Kafka + clusters), the real PostgreSQL server and real Prometheus fixtures, shared by all tests.
+pytest_plugins = ["tests.fleet", "tests.postgres", "tests.prometheus"]
 
 
 _CONFIG_HOME = Path(tempfile.mkdtemp(prefix="fleetcast-test-config-"))

@@ -1,4 +1,4 @@
-"""`fleetcast dev up | status | down`: the real local fleet on this machine, for people.
+"""`fleetcast dev up | status | stop | down`: the real local fleet on this machine, for people.
 
 Imported only when a `dev` command runs (deploy/cli.py): the toolkit pulls in the Kubernetes and Kafka
 clients, which the rest of the command line does without."""
@@ -116,6 +116,8 @@ def run_dev(args: argparse.Namespace) -> int:
         token = fleet.admin_token()
         if ready.hub_url and token:
             print(f"Hub API:          {ready.hub_url}")
+            if ready.prometheus_url and fleet.runs_prometheus:
+                print(f"Prometheus:       {ready.prometheus_url}  (API and promtool; see docs/observability.md)")
             print(f"Admin token:      {fleet.admin_token_path}")
             print()
             print(_cli_access(ready.hub_url, token))
@@ -136,6 +138,7 @@ def run_dev(args: argparse.Namespace) -> int:
                     {
                         "state_dir": str(fleet.home),
                         "kafka_bootstrap": state.kafka_bootstrap if state else None,
+                        "prometheus_url": state.prometheus_url if state else None,
                         "clusters": [
                             {
                                 "name": c.name,
@@ -155,6 +158,15 @@ def run_dev(args: argparse.Namespace) -> int:
             print(_status_table(rows))
         # Exit status tells scripts whether everything runs.
         return 0 if rows and all(r.running for r in rows) else 3
+    if args.dev_command == "stop":
+        try:
+            stopped = fleet.stop(args.components)
+        except ValueError as error:
+            _say(f"error: {error}")
+            return 2
+        _say(f"stopped {', '.join(stopped)}" if stopped else "none of them was running")
+        _say("`fleetcast dev up` starts them again")
+        return 0
     if args.dev_command == "down":
         stopped = fleet.down(purge=args.purge)
         _say(f"stopped {', '.join(stopped)}" if stopped else "nothing was running")

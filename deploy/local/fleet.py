@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deploy.local import control, kafka, kube, processes
+from deploy.local import prometheus as prom
 from deploy.local import state as fleet_state
-from deploy.local.artifacts import Artifacts, Binaries
+from deploy.local.artifacts import Artifacts, Binaries, PrometheusBinaries
 from deploy.local.errors import ComponentError
 from deploy.local.settings import DevSettings
 
@@ -31,12 +32,14 @@ def cluster_names(count: int) -> list[str]:
 
 def start_order(components: Iterable[str]) -> list[str]:
     """Kafka and etcd; each cluster's API server, controller-manager, scheduler and kwok; then the hub;
-    then the spokes."""
+    then the spokes; then Prometheus, which scrapes them."""
     rank = {"kube-apiserver": 0, "kube-controller-manager": 1, "kube-scheduler": 2, "kwok": 3}
 
     def key(component: str) -> tuple[int, str, int]:
         if component == control.HUB:
             return (2, "", 0)
+        if component == prom.COMPONENT:
+            return (4, "", 0)
         if "/" not in component:
             return (0, "", 0 if component == "kafka" else 1)
         cluster, name = component.split("/", 1)
@@ -138,14 +141,23 @@ class LocalFleet:
         if self.settings.run_fleetcast and not state.hub_port:
             wanted = self.settings.hub_port
             state.hub_port = wanted if wanted and not processes.port_in_use(wanted) else processes.free_port()
+        if self.runs_prometheus and not state.prometheus_port:
+            wanted = self.settings.prometheus_port
+            taken = not wanted or processes.port_in_use(wanted)
+            state.prometheus_port = processes.free_port() if taken else wanted
         fleet_state.save(self.state_path, state)
 
         artifacts = Artifacts(self.settings, self.say)
-        libs, binaries = await asyncio.gather(artifacts.ensure_kafka(), artifacts.ensure_binaries())
+        libs, binaries, prometheus = await asyncio.gather(
+            artifacts.ensure_kafka(), artifacts.ensure_binaries(), self._prometheus_binaries(artifacts)
+        )
 
         started_here: list[str] = []
         try:
             await self._start_all(state, libs, binaries, started_here)
+            if prometheus is not None:
+                await self._start_prometheus(state, prometheus, started_here)
+            self._check_alive(state)
         except BaseException:
             # Interrupted or failed: leave nothing running that this call started.
             if started_here:
@@ -154,6 +166,14 @@ class LocalFleet:
             raise
         self.say(f"fleet ready in {time.monotonic() - started:.1f}s")
         return state
+
+    @property
+    def runs_prometheus(self) -> bool:
+        """Prometheus scrapes the hub and the spokes: without them there is nothing for it to do."""
+        return self.settings.run_fleetcast and self.settings.run_prometheus
+
+    async def _prometheus_binaries(self, artifacts: Artifacts) -> PrometheusBinaries | None:
+        return await artifacts.ensure_prometheus() if self.runs_prometheus else None
 
     def _ensure(
         self,
@@ -248,7 +268,6 @@ class LocalFleet:
         self.say(f"kafka: ready at {state.kafka_bootstrap} (round trip through a real topic, {took:.1f}s)")
         if self.settings.run_fleetcast:
             await self._start_fleetcast(state, started_here)
-        self._check_alive(state)
 
     async def _start_fleetcast(self, state: fleet_state.FleetState, started_here: list[str]) -> None:
         """The hub, the clusters registered with it, and a spoke per cluster under its own identity."""
@@ -291,6 +310,31 @@ class LocalFleet:
 
         await asyncio.gather(*(bring_up_spoke(c) for c in state.clusters))
 
+    async def _start_prometheus(
+        self, state: fleet_state.FleetState, binaries: PrometheusBinaries, started_here: list[str]
+    ) -> None:
+        """Prometheus scraping the hub and every spoke, with the shipped alert rules. The configuration is
+        written on every `up` (clusters may have been added): a running Prometheus reloads it."""
+        port = state.prometheus_port
+        targets = prom.ScrapeTargets(
+            hub=f"127.0.0.1:{state.hub_port}",
+            spokes={c.name: f"127.0.0.1:{c.spoke_metrics_port}" for c in state.clusters},
+        )
+        config, data = prom.write_config(
+            self.home / "prometheus", targets, [prom.ALERT_RULES], self.settings.prometheus_interval
+        )
+        previous = state.record(prom.COMPONENT)
+        was_running = previous is not None and processes.is_alive(previous)
+        argv = prom.prometheus_args(binaries.prometheus, config, data, port)
+        record = self._ensure(state, prom.COMPONENT, argv, started_here, port=port)
+        if was_running:
+            await prom.reload(port)
+        took = await prom.wait_ready(record, port, self.settings.ready_timeout)
+        self.say(
+            f"prometheus: ready at {prom.url(port)} ({took:.1f}s), scraping the hub and {len(state.clusters)} "
+            f"spoke(s) every {self.settings.prometheus_interval}"
+        )
+
     def _check_alive(self, state: fleet_state.FleetState) -> None:
         for component in state.processes:
             record = state.record(component)
@@ -306,6 +350,8 @@ class LocalFleet:
         endpoints = {"kafka": state.kafka_bootstrap, "etcd": f"http://127.0.0.1:{state.etcd_client_port}"}
         if state.hub_url:
             endpoints[control.HUB] = state.hub_url
+        if state.prometheus_url:
+            endpoints[prom.COMPONENT] = state.prometheus_url
         for cluster in state.clusters:
             endpoints[f"{cluster.name}/kube-apiserver"] = cluster.server
             endpoints[control.spoke_component(cluster.name)] = f"http://127.0.0.1:{cluster.spoke_metrics_port}/metrics"
@@ -336,6 +382,18 @@ class LocalFleet:
         if purge and self.home.exists():
             shutil.rmtree(self.home)
         return stopped
+
+    def stop(self, components: list[str]) -> list[str]:
+        """Stop some components (named as `status` names them), dependants first; `up` starts them again.
+        The ones stopped; an unknown name is a ValueError naming the known ones."""
+        state = self.load()
+        if state is None:
+            raise ValueError(f"no local fleet in {self.home}; start one with `fleetcast dev up`")
+        unknown = [c for c in components if c not in state.processes]
+        if unknown:
+            known = ", ".join(start_order(state.processes))
+            raise ValueError(f"no component {', '.join(unknown)} in this fleet; its components: {known}")
+        return self._stop(state, components)
 
     def _stop(self, state: fleet_state.FleetState, components: list[str]) -> list[str]:
         stopped = []

@@ -28,6 +28,8 @@ class DevSettings(BaseSettings):
     # etcd 3.6 is the line Kubernetes 1.36 is tested with.
     etcd_version: str = "v3.6.16"
     kwok_version: str = "v0.8.0"
+    # Go module v0.315.0 is Prometheus 3.15.0 (v0.316.0 needs module zips the proxy refuses).
+    prometheus_version: str = "v0.315.0"
 
     # Built binaries, fetched jars and the Go module/build caches, keyed by version inside.
     # Outside the work tree so a fresh clone (and CI) reuses them.
@@ -47,5 +49,11 @@ class DevSettings(BaseSettings):
     run_fleetcast: bool = True
     # 8080 when free, so FLEETCAST_HUB_URL's default reaches it; 0 picks any free port.
     hub_port: int = Field(default=8080, ge=0, le=65535)
+    # Prometheus scraping the hub and the spokes (with `run_fleetcast`), loading deploy/prometheus/alerts.yaml.
+    run_prometheus: bool = True
+    # 9090 when free (Prometheus' usual port); 0 picks any free port. Kept in the state like the hub's.
+    prometheus_port: int = Field(default=9090, ge=0, le=65535)
+    # Scrape and rule evaluation interval: a local fleet changes in seconds, not minutes.
+    prometheus_interval: str = Field(default="5s", pattern=r"^(\d+(ms|s|m|h))+$")
     # Seconds a component may take to become ready before `up` gives up and points at its log.
     ready_timeout: float = 120.0

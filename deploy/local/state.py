@@ -29,6 +29,7 @@ class FleetState(BaseModel):
     etcd_client_port: int
     etcd_peer_port: int
     hub_port: int = 0
+    prometheus_port: int = 0
     clusters: list[ClusterState] = Field(default_factory=list)
     # component name ("kafka", "etcd", "<cluster>/kube-apiserver", ...) -> process record
     processes: dict[str, dict[str, Any]] = Field(default_factory=dict)
@@ -40,6 +41,10 @@ class FleetState(BaseModel):
     @property
     def hub_url(self) -> str | None:
         return f"http://127.0.0.1:{self.hub_port}" if self.hub_port else None
+
+    @property
+    def prometheus_url(self) -> str | None:
+        return f"http://127.0.0.1:{self.prometheus_port}" if self.prometheus_port else None
 
     def record(self, component: str) -> ProcessRecord | None:
         data = self.processes.get(component)

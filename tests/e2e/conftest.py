@@ -25,10 +25,13 @@ from typing import Any, TypeVar
 import pytest
 
 from deploy.local import control, kube, processes
+from deploy.local.artifacts import PrometheusBinaries
 from deploy.local.kube import ClusterFiles
+from deploy.local.prometheus import HUB_JOB, SPOKE_JOB, ScrapeTargets
 from hub.client.config import ClientSettings
 from hub.client.http import HubClient
 from tests.fleet import FleetCluster, RunningFleet
+from tests.prometheus import PrometheusServer
 from tests.tokens import bootstrap_token
 
 T = TypeVar("T")
@@ -129,6 +132,13 @@ class Fleetcast:
     def cluster_files(self, cluster: str) -> ClusterFiles:
         return ClusterFiles(cluster, self.infra.state_dir / "clusters" / cluster)
 
+    def scrape_targets(self) -> ScrapeTargets:
+        """The hub and every cluster's spoke, as Prometheus scrapes them (their ports survive restarts)."""
+        return ScrapeTargets(
+            hub=f"127.0.0.1:{self.hub_port}",
+            spokes={name: f"127.0.0.1:{port}" for name, port in self.metrics_ports.items()},
+        )
+
     # --- talking to it ---------------------------------------------------------------------------
 
     def cli(
@@ -197,3 +207,21 @@ def fleet(fleetcast: Fleetcast) -> Iterator[Fleetcast]:
 @pytest.fixture
 def app_name() -> str:
     return f"app-{uuid.uuid4().hex[:6]}"
+
+
+@pytest.fixture(scope="module")
+def fleet_prometheus(
+    fleetcast: Fleetcast, prometheus_binaries: PrometheusBinaries, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[PrometheusServer]:
+    """A real Prometheus scraping the session's hub (job `fleetcast-hub`) and every spoke (job
+    `fleetcast-spoke`, target label `cluster`) every second, with the shipped alert rules loaded
+    (deploy/prometheus/alerts.yaml, production `for:` durations). Returned once every target was scraped."""
+    fleetcast.ensure_running()
+    server = PrometheusServer.start(
+        prometheus_binaries.prometheus, tmp_path_factory.mktemp("prometheus"), fleetcast.scrape_targets()
+    )
+    try:
+        run(server.wait_for_targets({HUB_JOB, SPOKE_JOB}, timeout=120))
+        yield server
+    finally:
+        server.stop()

@@ -5,6 +5,7 @@ temporary state directory, beside the session fleet."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -21,6 +22,8 @@ import pytest
 import yaml
 
 from deploy.local import processes, state
+from deploy.local.prometheus import ALERT_RULES, HUB_JOB, SPOKE_JOB, alert_names
+from tests.prometheus import PrometheusServer
 
 FLEETCAST = [sys.executable, "-m", "deploy.cli"]
 
@@ -34,6 +37,10 @@ def fleetcast(*args: str, env: dict[str, str] | None = None, timeout: float = 30
         env={**os.environ, **(env or {})},
         check=False,
     )
+
+
+def records_by_name(state_dir: Path) -> dict[str, processes.ProcessRecord]:
+    return {r.name: r for r in records(state_dir)}
 
 
 def records(state_dir: Path) -> list[processes.ProcessRecord]:
@@ -71,10 +78,12 @@ def test_up_is_idempotent_and_down_leaves_nothing(state_dir: Path, tmp_path: Pat
         "cluster-1/kwok",
         "hub",
         "cluster-1/spoke",
+        "prometheus",
     }
     assert "hub: registered cluster-1 (env=staging" in up.stderr
     assert "cluster-1: spoke healthy" in up.stderr
     assert "fleetcast apply web -f " in up.stdout
+    assert "prometheus: ready at http://127.0.0.1:" in up.stderr
 
     # An admin token, kept for the owner only, registered the cluster and configured the CLI.
     token_file = state_dir / "hub" / "admin.token"
@@ -95,6 +104,18 @@ def test_up_is_idempotent_and_down_leaves_nothing(state_dir: Path, tmp_path: Pat
     assert all(c["running"] for c in report["components"])
     assert Path(report["clusters"][0]["kubeconfig"]).exists()
 
+    # Prometheus scrapes the hub and the spoke, with the shipped alert rules loaded.
+    assert fleet.prometheus_url is not None
+    assert f"Prometheus:       {fleet.prometheus_url}" in up.stdout
+    assert report["prometheus_url"] == fleet.prometheus_url
+    record = records_by_name(state_dir)["prometheus"]
+    prometheus = PrometheusServer(fleet.prometheus_url, state_dir / "prometheus", record)
+    asyncio.run(prometheus.wait_for_targets({HUB_JOB, SPOKE_JOB}, timeout=120))
+    spokes = asyncio.run(prometheus.query(f'up{{job="{SPOKE_JOB}"}}'))
+    assert [s["metric"]["cluster"] for s in spokes] == ["cluster-1"]
+    rules = [rule["name"] for group in asyncio.run(prometheus.rules()) for rule in group["rules"]]
+    assert sorted(rules) == sorted(alert_names(ALERT_RULES.read_text()))
+
     # Again, with a config file of the user's own: it is left alone, and the same token is printed instead.
     own = tmp_path / "own.yaml"
     own.write_text("hub_url: https://hub.example.com\ntoken: fct_mine\n")
@@ -106,6 +127,22 @@ def test_up_is_idempotent_and_down_leaves_nothing(state_dir: Path, tmp_path: Pat
     assert f"export FLEETCAST_TOKEN={token}" in again.stdout
     assert token_file.read_text().strip() == token
     assert {r.name: r.pid for r in records(state_dir)} == first
+
+    # One component stopped (as the alert tutorial does), and started again by `up`, alone.
+    stop = fleetcast("dev", "stop", "cluster-1/spoke", "--state-dir", str(state_dir))
+    assert stop.returncode == 0, stop.stderr
+    assert "stopped cluster-1/spoke" in stop.stderr
+    assert not processes.is_alive(records_by_name(state_dir)["cluster-1/spoke"])
+    code, report = status(state_dir)
+    assert code == 3
+    assert [c["component"] for c in report["components"] if not c["running"]] == ["cluster-1/spoke"]
+    unknown = fleetcast("dev", "stop", "cluster-9/spoke", "--state-dir", str(state_dir))
+    assert unknown.returncode == 2
+    assert "no component cluster-9/spoke in this fleet; its components: kafka, etcd" in unknown.stderr
+    restart = fleetcast("dev", "up", "--clusters", "1", "--state-dir", str(state_dir))
+    assert restart.returncode == 0, restart.stderr
+    started = [line for line in restart.stderr.splitlines() if "started " in line]
+    assert len(started) == 1 and "started cluster-1/spoke" in started[0], restart.stderr
 
     down = fleetcast("dev", "down", "--state-dir", str(state_dir))
     assert down.returncode == 0, down.stderr

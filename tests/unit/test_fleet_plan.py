@@ -87,3 +87,43 @@ def test_a_bad_label_argument_says_what_is_expected(value: str, problem: str) ->
 
 
 NAMES = ["cluster-1", "cluster-2", "cluster-3"]
+
+
+def test_prometheus_starts_after_everything_it_scrapes_and_stops_first() -> None:
+    components = ["prometheus", "cluster-1/spoke", "hub", "kafka", "cluster-1/kube-apiserver", "cluster-2/spoke"]
+    assert start_order(components) == [
+        "kafka",
+        "cluster-1/kube-apiserver",
+        "hub",
+        "cluster-1/spoke",
+        "cluster-2/spoke",
+        "prometheus",
+    ]
+    assert stop_order(components)[0] == "prometheus"
+
+
+def test_state_keeps_the_prometheus_port(tmp_path: Path) -> None:
+    fleet = state.FleetState(kafka_port=1, kafka_controller_port=2, etcd_client_port=3, etcd_peer_port=4)
+    assert fleet.prometheus_url is None
+    fleet.prometheus_port = 9090
+    path = tmp_path / "fleet.json"
+    state.save(path, fleet)
+    loaded = state.load(path)
+    assert loaded is not None and loaded.prometheus_url == "http://127.0.0.1:9090"
+
+
+@pytest.mark.parametrize("interval", ["5s", "1m", "1m30s", "500ms"])
+def test_prometheus_interval_accepts_prometheus_durations(interval: str) -> None:
+    from deploy.local.settings import DevSettings
+
+    assert DevSettings(prometheus_interval=interval).prometheus_interval == interval
+
+
+@pytest.mark.parametrize("interval", ["5", "five seconds", "5 s", ""])
+def test_prometheus_interval_refuses_anything_else(interval: str) -> None:
+    from pydantic import ValidationError
+
+    from deploy.local.settings import DevSettings
+
+    with pytest.raises(ValidationError):
+        DevSettings(prometheus_interval=interval)

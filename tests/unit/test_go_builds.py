@@ -7,6 +7,7 @@ from deploy.local.artifacts import (
     GoBuild,
     kubernetes_build,
     kwok_build,
+    prometheus_build,
     staging_replaces,
     wrapper_go_mod,
 )
@@ -89,3 +90,38 @@ def test_kwok_build_ships_node_and_pod_stages() -> None:
     assert any("node-initialize" in s for s in sources)
     assert any("heartbeat-with-lease" in s for s in sources)
     assert any("pod-ready" in s for s in sources)
+
+
+def test_prometheus_build_makes_both_binaries_with_the_release_version() -> None:
+    build = prometheus_build("v0.315.0")
+    assert build.module == "github.com/prometheus/prometheus"
+    assert build.binaries == {
+        "prometheus": "github.com/prometheus/prometheus/cmd/prometheus",
+        "promtool": "github.com/prometheus/prometheus/cmd/promtool",
+    }
+    # module v0.315.0 is Prometheus 3.15.0: that is what build_info and --version must say
+    assert "-X github.com/prometheus/common/version.Version=3.15.0" in build.ldflags
+    assert build.tags == ("remove_all_sd",)
+    assert "Version=3.1.2" in prometheus_build("v0.301.2").ldflags
+
+
+def test_prometheus_wrapper_pins_the_cloud_module_the_proxy_resolves() -> None:
+    go_mod = wrapper_go_mod(prometheus_build("v0.315.0"), go_version="1.26.0")
+    assert "require github.com/prometheus/prometheus v0.315.0\n" in go_mod
+    assert "\tcloud.google.com/go => cloud.google.com/go v0.123.0\n" in go_mod
+
+
+@pytest.mark.parametrize("version", ["v3.15.0", "0.315.0", "v0.315", "v0.53.1"])
+def test_prometheus_build_rejects_versions_that_are_not_module_versions(version: str) -> None:
+    with pytest.raises(ValueError, match=r"v0\.3XX\.Y"):
+        prometheus_build(version)
+
+
+def test_prometheus_build_is_cached_under_its_own_name_and_version() -> None:
+    from deploy.local.artifacts import Artifacts
+    from deploy.local.settings import DevSettings
+
+    settings = DevSettings()
+    artifacts = Artifacts(settings, lambda _: None)
+    build = prometheus_build(settings.prometheus_version)
+    assert artifacts._bin_dir(build) == settings.cache_dir / "bin" / f"prometheus-{settings.prometheus_version}"

@@ -8,7 +8,7 @@ from schemas.v1.drift import FieldName, FieldPath, ListIndex, ListKey, Segment, 
 
 names = st.one_of(
     st.sampled_from(["spec", "metadata", "labels", "replicas", "containers", "image", "app.kubernetes.io/name"]),
-    st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=12),
+    st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=1, max_size=12),
 )
 scalars = st.one_of(st.text(max_size=10), st.integers(-1000, 100000), st.booleans(), st.none())
 field_names = names.map(FieldName)

@@ -14,7 +14,7 @@ from spoke.drift.detect import DELETED, Drift, detect, detect_for, older, versio
 from spoke.drift.fieldsets import flatten, unflatten
 from tests.unit.spoke.drift.strategies import paths
 
-APPLIED = {
+APPLIED: dict[str, Any] = {
     "f:metadata": {"f:labels": {"f:app": {}}},
     "f:spec": {
         "f:replicas": {},
@@ -61,7 +61,9 @@ def test_an_image_edit_is_drift_of_that_container_field_only() -> None:
             "f:template": {"f:spec": {"f:containers": {'k:{"name":"web"}': {".": {}, "f:name": {}}}}},
         },
     }
-    edit = {"f:spec": {"f:template": {"f:spec": {"f:containers": {'k:{"name":"web"}': {"f:image": {}}}}}}}
+    edit: dict[str, Any] = {
+        "f:spec": {"f:template": {"f:spec": {"f:containers": {'k:{"name":"web"}': {"f:image": {}}}}}}
+    }
     drift = detect(BASELINE, "MODIFIED", live(("fleetcast", "Apply", ours), ("kubectl-edit", "Update", edit)))
     assert drift is not None
     assert drift.report(datetime(2026, 1, 1, tzinfo=UTC)).fields == ["spec.template.spec.containers[name=web].image"]

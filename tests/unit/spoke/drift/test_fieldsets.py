@@ -70,7 +70,7 @@ def test_owners_come_from_managed_fields_entries() -> None:
             ]
         }
     }
-    assert owned_by(obj, "fleetcast") == {parse_path("spec.paused")}
+    assert owned_by(obj, "fleetcast") == frozenset({parse_path("spec.paused")})
     assert owned_by(obj, "someone") is None
     assert others(obj, "fleetcast") == {
         "kubectl-edit": {parse_path("spec.replicas")},

@@ -89,7 +89,7 @@ def live(*entries: tuple[str, dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-OURS = {
+OURS: dict[str, Any] = {
     "f:metadata": {"f:labels": {".": {}, "f:app": {}, "f:tier": {}}},
     "f:spec": {"f:template": {"f:spec": {"f:containers": {'k:{"name":"web"}': {".": {}, "f:name": {}}}}}},
 }

@@ -12,7 +12,8 @@ Interfaces (the agent wires them; nothing here talks to Kubernetes or Kafka):
   `pruning` around every apply and prune, so our own writes are never taken for drift.
   Fed by the live view: `observe(event_type, full_object)` for every watch event and
   `observe_list(kind, items)` for every (re)list, with managedFields (before the cache trims them).
-  Read by the reporter: `object_extras(application, ref) -> (drift, corrections, last_correction)`.
+  Read by the reporter: `object_extras(application, ref) -> (drift, corrections, last_correction)`;
+  by the Events forwarder: `application_of(ref)`.
 
 Policy: under `correct` a drifted object is re-applied at once (reconcile_now) and the correction
 counted; under `alert` it is left alone (the applier is told to hold it until a release changes its
@@ -329,6 +330,11 @@ class DriftDetector:
         if tracked is None or tracked.application != application:
             return None, 0, None
         return tracked.reported, tracked.corrections, tracked.last_correction
+
+    def application_of(self, ref: ObjectRef) -> str | None:
+        """The application that applied this object (for the Events forwarder), None if none did."""
+        tracked = self._objects.get(key_of_ref(ref))
+        return tracked.application if tracked is not None else None
 
     def drifted(self, application: str | None = None) -> list[tuple[ObjectRef, ObjectDrift]]:
         return [

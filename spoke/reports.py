@@ -1,6 +1,8 @@
 """Status reports, built from what the last reconcile did and what is live now. Pure.
 
 A report is sent only when something other than its timestamp changed (`changed`).
+Each object carries the live object's conditions, and, from the drift detector (`extras`, e.g.
+DriftDetector.object_extras bound to the application), its drift and corrections.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from schemas.v1 import Bundle, Health, ObjectAction, ObjectRef, ObjectStatus, Removal, RunningImage, StatusReport
+from schemas.v1.drift import ObjectDrift
 from spoke import health
 from spoke.errors import ErrorClass
 
@@ -26,6 +29,8 @@ class ObjectOutcome:
 
 
 Live = Callable[[ObjectRef], Mapping[str, Any] | None]
+# (drift now, corrections made, the drift most recently corrected) of one object.
+Extras = Callable[[ObjectRef], tuple[ObjectDrift | None, int, ObjectDrift | None]]
 
 
 def bundle_status(
@@ -37,7 +42,9 @@ def bundle_status(
     last_applied_revision: int | None,
     errors: Sequence[str],
     now: datetime,
+    extras: Extras | None = None,
 ) -> StatusReport:
+    """`extras`: the drift detector's view of each object; given, the report says the drift policy."""
     objects: list[ObjectStatus] = []
     images: set[str] = set()
     containers: list[RunningImage] = []
@@ -52,8 +59,19 @@ def bundle_status(
         running = health.running_images(outcome.ref.kind, obj, outcome.ref)
         containers.extend(running)
         images.update(r.image for r in running)
+        drift, corrections, last_correction = extras(outcome.ref) if extras is not None else (None, 0, None)
         objects.append(
-            ObjectStatus(ref=outcome.ref, action=outcome.action, health=verdict, message=message, error=outcome.error)
+            ObjectStatus(
+                ref=outcome.ref,
+                action=outcome.action,
+                health=verdict,
+                message=message,
+                error=outcome.error,
+                conditions=health.conditions_of(obj),
+                drift=drift,
+                corrections=corrections,
+                last_correction=last_correction,
+            )
         )
     overall = health.worst(healths)
     # An object the API server refuses will not fix itself: that is degraded, whatever else is live.
@@ -75,6 +93,7 @@ def bundle_status(
         images=sorted(images),
         containers=containers,
         errors=list(errors),
+        drift_mode=bundle.drift.mode if extras is not None else None,
         time=now,
     )
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from schemas.v1 import Bundle, Health, ObjectRef, Removal, RunningImage
+from schemas.v1.drift import ObjectDrift
 from spoke.errors import ErrorClass
 from spoke.reports import ObjectOutcome, bundle_status, changed, removal_status
 
@@ -95,3 +96,22 @@ def test_only_a_change_other_than_the_time_is_worth_sending() -> None:
     assert changed(None, first)
     assert not changed(first, later)
     assert changed(first, progressing)
+
+
+def test_objects_carry_their_conditions_and_the_detectors_drift() -> None:
+    drift = ObjectDrift(kind="modified", fields=["spec.replicas"], managers=["kubectl-scale"], detected_at=NOW)
+
+    def extras(ref: ObjectRef) -> tuple[ObjectDrift | None, int, ObjectDrift | None]:
+        return (drift, 2, drift) if ref == DEPLOY else (None, 0, None)
+
+    outcomes = [ObjectOutcome(CM, "applied"), ObjectOutcome(DEPLOY, "applied")]
+    objects = live({CM: {}, DEPLOY: READY})
+    report = bundle_status("c1", BUNDLE, outcomes, objects, last_applied_revision=3, errors=[], now=NOW, extras=extras)
+    assert report.drift_mode == "correct"
+    cm, deploy = report.objects
+    assert (cm.drift, cm.corrections, cm.conditions) == (None, 0, [])
+    assert deploy.drift == drift and deploy.corrections == 2 and deploy.last_correction == drift
+    assert [(c.type, c.status) for c in deploy.conditions] == [("Available", "True")]
+    # Without a detector, nothing is claimed about drift.
+    plain = bundle_status("c1", BUNDLE, outcomes, objects, last_applied_revision=3, errors=[], now=NOW)
+    assert plain.drift_mode is None and plain.objects[1].conditions == deploy.conditions

@@ -118,11 +118,18 @@ def manifest_digest(manifest: Mapping[str, Any]) -> str:
     return hashlib.sha256(json.dumps(manifest, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def _without_bookkeeping(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """What value comparisons need of an object: managedFields and status can be most of it."""
+    metadata = {k: v for k, v in (obj.get("metadata") or {}).items() if k != "managedFields"}
+    return {**{k: v for k, v in obj.items() if k != "status"}, "metadata": metadata}
+
+
 @dataclass
 class _Tracked:
     application: str
     ref: ObjectRef
     baseline: FieldSet = frozenset()
+    applied: Mapping[str, Any] | None = None  # our apply's answer, without managedFields and status
     version: int | None = None
     digest: str | None = None
     applying: bool = False
@@ -205,6 +212,7 @@ class DriftDetector:
         if live is not None:
             tracked.ref = ref
             tracked.baseline = owned_by(live, self.manager) or frozenset()
+            tracked.applied = _without_bookkeeping(live)
             tracked.version = version_of(live)
             tracked.digest = manifest_digest(manifest)
             self._decide(tracked, "MODIFIED", live)
@@ -259,7 +267,7 @@ class DriftDetector:
 
     def _decide(self, tracked: _Tracked, event_type: str, obj: Mapping[str, Any]) -> None:
         policy = self._policy(tracked.application)
-        drift = detect_for(tracked.ref, policy.ignore, tracked.baseline, event_type, obj, self.manager)
+        drift = detect_for(tracked.ref, policy.ignore, tracked.baseline, event_type, obj, self.manager, tracked.applied)
         if drift == tracked.drift:
             return
         before, tracked.drift = tracked.drift, drift

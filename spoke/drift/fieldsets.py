@@ -65,6 +65,35 @@ def key_of(segment: Segment) -> str:
     return "k:" + json.dumps(dict(segment.keys), separators=(",", ":"))
 
 
+def item_matches(segment: ListKey | SetValue | ListIndex, index: int, item: Any) -> bool:
+    """Whether `item`, at `index` of a list, is the one `segment` names."""
+    if isinstance(segment, ListIndex):
+        return segment.index == index
+    if isinstance(segment, SetValue):
+        return bool(item == segment.value and type(item) is type(segment.value))
+    return isinstance(item, Mapping) and all(k in item and item[k] == v for k, v in segment.keys)
+
+
+def value_at(obj: Any, path: FieldPath) -> tuple[bool, Any]:
+    """(found, value) of `path` in an object."""
+    node = obj
+    for segment in path:
+        if isinstance(segment, FieldName):
+            if not isinstance(node, Mapping) or segment.name not in node:
+                return False, None
+            node = node[segment.name]
+            continue
+        if not isinstance(node, list):
+            return False, None
+        for index, item in enumerate(node):
+            if item_matches(segment, index, item):
+                node = item
+                break
+        else:
+            return False, None
+    return True, node
+
+
 def flatten(tree: Mapping[str, Any] | None) -> FieldSet:
     """Every path a fieldsV1 tree owns."""
     paths: set[FieldPath] = set()

@@ -14,8 +14,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from schemas.v1 import ObjectRef
-from schemas.v1.drift import FieldName, FieldPath, IgnoreRule, ListIndex, ListKey, SetValue, covers, parse_path
-from spoke.drift.fieldsets import others, owned_by
+from schemas.v1.drift import FieldName, FieldPath, IgnoreRule, ListIndex, ListKey, covers, parse_path
+from spoke.drift.fieldsets import item_matches, others, owned_by
 from spoke.objects import FIELD_MANAGER, Manifest, group_of
 
 
@@ -33,14 +33,6 @@ def ignored_paths(rules: Iterable[IgnoreRule], ref: ObjectRef) -> list[FieldPath
     return [parse_path(path) for rule in rules if matches(rule, ref) for path in rule.paths]
 
 
-def _item_matches(segment: ListKey | SetValue | ListIndex, index: int, item: Any) -> bool:
-    if isinstance(segment, ListIndex):
-        return segment.index == index
-    if isinstance(segment, SetValue):
-        return bool(item == segment.value and type(item) is type(segment.value))
-    return isinstance(item, Mapping) and all(k in item and item[k] == v for k, v in segment.keys)
-
-
 def _strip_one(node: Any, path: FieldPath) -> None:
     """Remove `path` from `node` in place; a path that is not there is no error."""
     segment, rest = path[0], path[1:]
@@ -55,7 +47,7 @@ def _strip_one(node: Any, path: FieldPath) -> None:
     if not isinstance(node, list):
         return
     for index, item in enumerate(node):
-        if _item_matches(segment, index, item):
+        if item_matches(segment, index, item):
             if rest:
                 _strip_one(item, rest)
             else:

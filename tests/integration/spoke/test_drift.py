@@ -181,6 +181,16 @@ async def test_edits_by_other_managers_are_drift_naming_the_field_and_the_manage
             assert drift.fields == ["spec.replicas", "spec.template.spec.containers[name=web].image"]
             assert drift.managers == ["kubectl-edit", "someone-else"]
 
+            # The image changed back by hand: its owner moved, its value is ours again: not drift.
+            await patch(
+                fleet,
+                ref,
+                {"spec": {"template": {"spec": {"containers": [{"name": "web", "image": "nginx:1.27.3"}]}}}},
+                "kubectl-edit",
+            )
+            drift = await r.drifted(ref, lambda d: len(d.fields) == 1)
+            assert drift.fields == ["spec.replicas"] and drift.managers == ["someone-else"]
+
             # The next release applies: ours again, drift cleared.
             await r.apply(namespace(r.ns), deployment("web", r.ns, image="nginx:1.27.4"))
             await eventually(lambda: _none(r.drift(ref)), 30, "drift cleared")

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from schemas.v1 import ObjectRef
 from schemas.v1.drift import FieldPath, IgnoreRule, parse_path
 from spoke.drift.detect import DELETED, Drift, detect, detect_for, older, version_of
-from spoke.drift.fieldsets import flatten, unflatten
+from spoke.drift.fieldsets import flatten, unflatten, value_at
 from tests.unit.spoke.drift.strategies import paths
 
 APPLIED: dict[str, Any] = {
@@ -124,3 +124,28 @@ def test_drift_is_exactly_what_we_lost_minus_what_is_ignored(
         assert drift is None
     else:
         assert drift is not None and drift.kind == "modified" and set(drift.fields) == expected
+
+
+def test_an_owner_that_moved_without_a_change_is_not_drift() -> None:
+    applied = {
+        "metadata": {"labels": {"app": "web"}},
+        "spec": {"replicas": 2, "template": {"spec": {"containers": [{"name": "web", "image": "nginx:1"}]}}},
+    }
+    ours = {"f:spec": {"f:template": APPLIED["f:spec"]["f:template"]}, "f:metadata": APPLIED["f:metadata"]}
+    entries = (("fleetcast", "Apply", ours), ("kubectl-edit", "Update", {"f:spec": {"f:replicas": {}}}))
+    changed_back = {**live(*entries), **{"spec": {**applied["spec"], "replicas": 2}}}
+    assert detect(BASELINE, "MODIFIED", changed_back, applied=applied) is None
+    still_changed = {**live(*entries), **{"spec": {**applied["spec"], "replicas": 5}}}
+    assert detect(BASELINE, "MODIFIED", still_changed, applied=applied) == Drift(
+        "modified", (parse_path("spec.replicas"),), ("kubectl-edit",)
+    )
+    removed = {**live(*entries), **{"spec": {k: v for k, v in applied["spec"].items() if k != "replicas"}}}
+    assert detect(BASELINE, "MODIFIED", removed, applied=applied) is not None
+
+
+def test_values_are_found_by_path() -> None:
+    obj = {"spec": {"containers": [{"name": "a", "image": "x"}, {"name": "b", "args": ["p", "q"]}], "f": ["s"]}}
+    assert value_at(obj, parse_path("spec.containers[name=b].args[1]")) == (True, "q")
+    assert value_at(obj, parse_path('spec.f[="s"]')) == (True, "s")
+    assert value_at(obj, parse_path("spec.containers[name=c]")) == (False, None)
+    assert value_at(obj, parse_path("spec.containers.x")) == (False, None)

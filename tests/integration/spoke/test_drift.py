@@ -55,6 +55,7 @@ class Rig:
     recorded: Recorded
     manifests: list[dict[str, Any]] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)  # resourceVersions the watch delivered
+    deleted: set[str] = field(default_factory=set)  # names of objects the watch saw deleted
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
     async def apply(self, *manifests: dict[str, Any]) -> None:
@@ -119,6 +120,8 @@ async def rig(fleet: Fleet, policy: DriftPolicy) -> AsyncIterator[Rig]:
 async def watch(rig_: Rig, fleet: Fleet) -> Watcher:
     def on_event(event_type: str, obj: dict[str, Any]) -> None:
         rig_.seen.add(str((obj.get("metadata") or {}).get("resourceVersion")))
+        if event_type == "DELETED":
+            rig_.deleted.add(str((obj.get("metadata") or {}).get("name")))
         rig_.detector.observe(event_type, obj)
 
     watcher = Watcher(rig_.kube, fleet.settings(), rig_.detector.observe_list, on_event)
@@ -222,6 +225,11 @@ async def test_correct_re_applies_at_once_and_counts_it(fleet: Fleet) -> None:
             assert last is not None and last.fields == ["spec.replicas"] and last.managers == ["kubectl-scale"]
             assert len(r.recorded.reconciles) == 1 and r.recorded.corrections == 1
             assert r.recorded.gauges["correct"] == 0
+
+            # Our own prune is not a deletion to report.
+            assert (await r.applier.prune(ref)).action == "pruned"
+            await eventually(lambda: _true("web" in r.deleted), 30, "the watch saw the prune")
+            assert r.recorded.detected == ["modified"] and r.drift(ref) is None
         finally:
             await watcher.close()
 

@@ -6,6 +6,9 @@ Interfaces (the agent wires them; nothing here talks to Kubernetes or Kafka):
     policy_of(application) -> DriftPolicy | None   the application's Bundle.drift (None: not installed)
     reconcile_now(application, reason) -> None       start a reconcile at once (spawn it; must not block)
     touch(application) -> None                       ask the reporter for a (debounced) status report
+    fetch(ref) -> awaitable live object | None       optional (Kube.get): confirms a DELETED watch event,
+                                                     which a label-selector watch also sends when an
+                                                     object only lost the managed-by label
     metrics: DriftMetrics                            e.g. PrometheusDriftMetrics(...) over spoke/metrics.py
 
   Fed by the applier (it is spoke.applier.ApplyObserver): `hold`, `ignored`, `applying`, `applied`,
@@ -28,7 +31,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -46,6 +49,7 @@ PolicyOf = Callable[[str], DriftPolicy | None]
 ReconcileNow = Callable[[str, str], None]
 Touch = Callable[[str], None]
 Later = Callable[[float, Callable[[], None]], "Cancellable"]
+Fetch = Callable[[ObjectRef], Awaitable[Mapping[str, Any] | None]]
 
 
 class Cancellable(Protocol):
@@ -159,6 +163,7 @@ class DriftDetector:
         clock: Callable[[], float] = time.monotonic,
         later: Later | None = None,
         manager: str = FIELD_MANAGER,
+        fetch: Fetch | None = None,
     ) -> None:
         self.cluster = cluster
         self.policy_of = policy_of
@@ -170,7 +175,9 @@ class DriftDetector:
         self.clock = clock
         self.later: Later = later or (lambda delay, call: asyncio.get_running_loop().call_later(delay, call))
         self.manager = manager
+        self.fetch = fetch
         self._objects: dict[ObjectKey, _Tracked] = {}
+        self._checks: set[asyncio.Task[None]] = set()
 
     # -- the applier's side ------------------------------------------------------------------------
 
@@ -248,7 +255,10 @@ class DriftDetector:
             return
         if event_type != "DELETED" and older(obj, tracked.version):
             return  # from before our apply, delivered after it
-        self._decide(tracked, event_type, obj)
+        if event_type == "DELETED":
+            self._gone(tracked)
+        else:
+            self._decide(tracked, event_type, obj)
 
     def observe_list(self, kind: tuple[str, str], items: Sequence[Mapping[str, Any]]) -> None:
         """A (re)list of one kind: what it lacks is gone."""
@@ -259,9 +269,43 @@ class DriftDetector:
                 if tracked.applying:
                     tracked.pending = ("DELETED", {})
                 else:
-                    self._decide(tracked, "DELETED", {})
+                    self._gone(tracked)
         for item in items:
             self.observe("MODIFIED", item)
+
+    def _gone(self, tracked: _Tracked) -> None:
+        """A watch with a label selector also says DELETED when an object merely lost the label (someone
+        removed app.kubernetes.io/managed-by): with `fetch`, one read tells the two apart."""
+        if self.fetch is None:
+            self._decide(tracked, "DELETED", {})
+            return
+        task = asyncio.get_running_loop().create_task(self._confirm(tracked))
+        self._checks.add(task)
+        task.add_done_callback(self._checks.discard)
+
+    async def _confirm(self, tracked: _Tracked) -> None:
+        assert self.fetch is not None
+        try:
+            live = await self.fetch(tracked.ref)
+        except Exception as error:
+            log.warning("could not read %s to confirm its deletion: %s", tracked.ref, error)
+            live = None
+        if self._objects.get(key_of_ref(tracked.ref)) is not tracked:
+            return  # pruned or re-tracked meanwhile
+        event: tuple[str, Mapping[str, Any]] = ("DELETED", {}) if live is None else ("MODIFIED", live)
+        if tracked.applying:
+            tracked.pending = event
+        else:
+            self._decide(tracked, *event)
+
+    async def close(self) -> None:
+        """Cancel deletion checks still running and correction timers."""
+        for task in list(self._checks):
+            task.cancel()
+        await asyncio.gather(*self._checks, return_exceptions=True)
+        for tracked in self._objects.values():
+            if tracked.timer is not None:
+                tracked.timer.cancel()
 
     # -- deciding --------------------------------------------------------------------------------
 

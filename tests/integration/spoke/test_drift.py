@@ -105,6 +105,7 @@ async def rig(fleet: Fleet, policy: DriftPolicy) -> AsyncIterator[Rig]:
         reconcile_now,
         recorded.touched.append,
         Metrics(),
+        fetch=kube.get,
     )
     applier = Applier(kube, settings, observer=detector)
     the_rig = Rig(application, _name("ns"), policy, kube, applier, detector, recorded)
@@ -113,6 +114,7 @@ async def rig(fleet: Fleet, policy: DriftPolicy) -> AsyncIterator[Rig]:
         yield the_rig
     finally:
         await asyncio.gather(*the_rig.tasks, return_exceptions=True)
+        await detector.close()
         await kube.delete(ObjectRef(api_version="v1", kind="Namespace", name=the_rig.ns))
         await kube.close()
 
@@ -285,3 +287,19 @@ async def _watched(r: Rig, ref: ObjectRef, version: str) -> None:
 
 async def _true(value: bool) -> bool:
     return value
+
+
+async def test_a_removed_managed_by_label_is_a_modification_not_a_deletion(fleet: Fleet) -> None:
+    async with rig(fleet, DriftPolicy(mode="alert")) as r:
+        await r.apply(namespace(r.ns), deployment("web", r.ns))
+        ref = ref_of(r.manifests[1])
+        watcher = await watch(r, fleet)
+        try:
+            # The object leaves the watch's label selector: the watch says DELETED (or a list lacks it).
+            await patch(fleet, ref, {"metadata": {"labels": {"app.kubernetes.io/managed-by": None}}}, "kubectl-label")
+            drift = await r.drifted(ref)
+            assert drift.kind == "modified"
+            assert drift.fields == ['metadata.labels["app.kubernetes.io/managed-by"]'] and drift.managers == []
+            assert r.recorded.detected == ["modified"]
+        finally:
+            await watcher.close()

@@ -214,3 +214,39 @@ def test_correction_delay_is_bounded_and_forgets_old_corrections() -> None:
     assert correction_delay([90, 95, 99, 99.5], 100, guard) == 10
     assert correction_delay([100.0] * 50, 100, guard) == 300
     assert correction_delay([1, 2, 3, 4], 100, guard) == 0
+
+
+async def test_a_deleted_event_is_confirmed_with_one_read_when_it_can_be() -> None:
+    import asyncio
+
+    world = World(DriftPolicy(mode="alert"))
+    answers: list[dict[str, Any] | None] = [SCALED, None]
+
+    async def fetch(ref: ObjectRef) -> dict[str, Any] | None:
+        return answers.pop(0)
+
+    plain = world.detector()
+    detector = DriftDetector(
+        "c1",
+        plain.policy_of,
+        plain.reconcile_now,
+        plain.touch,
+        plain.metrics,
+        now=plain.now,
+        clock=plain.clock,
+        later=plain.later,
+        fetch=fetch,
+    )
+    applied(detector)
+    # It only left the watch's label selector: it is there, and that is a modification.
+    detector.observe("DELETED", AS_APPLIED)
+    await asyncio.sleep(0)
+    await asyncio.gather(*detector._checks)
+    drift = detector.object_extras("shop", REF)[0]
+    assert drift is not None and drift.kind == "modified"
+    # Really gone.
+    detector.observe("DELETED", AS_APPLIED)
+    await asyncio.gather(*detector._checks)
+    drift = detector.object_extras("shop", REF)[0]
+    assert drift is not None and drift.kind == "deleted"
+    await detector.close()

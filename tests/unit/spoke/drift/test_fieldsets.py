@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from schemas.v1.drift import FieldPath, format_path, parse_path
+from schemas.v1.drift import MAX_PATH_LENGTH, FieldPath, format_path, parse_path
 from spoke.drift.fieldsets import flatten, key_of, others, owned_by, segment_of, unflatten
 from tests.unit.spoke.drift.strategies import paths, segments
 
@@ -90,4 +90,6 @@ def test_unflatten_then_flatten_gives_the_same_paths(owned: set[FieldPath]) -> N
 
 @given(paths)
 def test_every_flattened_path_reads_back_from_its_text(path: FieldPath) -> None:
-    assert parse_path(format_path(path)) == path
+    text = format_path(path)
+    assume(len(text) <= MAX_PATH_LENGTH)  # longer ones are reported, never parsed (rules are short)
+    assert parse_path(text) == path

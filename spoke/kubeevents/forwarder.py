@@ -6,7 +6,8 @@ Interfaces (the agent wires them):
   KubeEventsForwarder(cluster, kube, settings, application_of, send, metrics)
     application_of(ref) -> str | None    the application managing an object (DriftDetector.application_of)
     send(topic, key, value) -> awaitable  the spoke's producer (EVENTS_TOPIC, events_key(cluster), encoded)
-    metrics: KubeEventMetrics            e.g. PrometheusKubeEventMetrics(kube_events_total, cluster=...)
+    metrics: KubeEventMetrics            e.g. PrometheusKubeEventMetrics(kube_events_total, reports_total,
+                                         cluster=...)
   `await forwarder.run()` until cancelled; `offer(event)` and `flush()` are its two halves.
 
 One cluster-wide watch of core/v1 Events (the same objects as events.k8s.io/v1), filtered on the
@@ -46,16 +47,27 @@ class KubeEventMetrics(Protocol):
     def counted(self, result: Result, count: int) -> None:
         """fleetcast_spoke_kube_events_total{result} += count"""
 
+    def batch_sent(self) -> None:
+        """fleetcast_spoke_reports_total{type="kube-events"} += 1"""
+
 
 class _Labelled(Protocol):
     def labels(self, *values: str, **labels: str) -> Any: ...
 
 
 class PrometheusKubeEventMetrics:
-    def __init__(self, kube_events_total: _Labelled, **labels: str) -> None:
-        self._total, self._labels = kube_events_total, labels
+    """KubeEventMetrics over the metrics of docs/metrics.md; `labels`: those every spoke metric carries."""
+
+    def __init__(self, kube_events_total: _Labelled, reports_total: _Labelled | None = None, **labels: str) -> None:
+        self._total, self._reports, self._labels = kube_events_total, reports_total, labels
         for result in ("forwarded", "dropped"):
             self._total.labels(**labels, result=result)
+        if reports_total is not None:
+            reports_total.labels(**labels, type="kube-events")
+
+    def batch_sent(self) -> None:
+        if self._reports is not None:
+            self._reports.labels(**self._labels, type="kube-events").inc()
 
     def counted(self, result: Result, count: int) -> None:
         if count:
@@ -121,6 +133,7 @@ class KubeEventsForwarder:
                 continue
             sent += len(pending.events)
             self.metrics.counted("forwarded", len(pending.events))
+            self.metrics.batch_sent()
         return sent
 
     # -- the loops -------------------------------------------------------------------------------

@@ -62,6 +62,7 @@ async def test_a_warning_about_a_managed_object_reaches_the_events_topic(fleet: 
     )
     applier = Applier(kube, settings, observer=detector)
     total = Counter("fleetcast_spoke_kube_events_total", "test", ["cluster", "result"], registry=registry)
+    reports = Counter("fleetcast_spoke_reports_total", "test", ["cluster", "type"], registry=registry)
 
     async def send(topic: str, key: bytes, value: bytes) -> None:
         await fleet.producer.send_and_wait(topic, value, key=key)
@@ -72,7 +73,7 @@ async def test_a_warning_about_a_managed_object_reaches_the_events_topic(fleet: 
         settings,
         detector.application_of,
         send,
-        PrometheusKubeEventMetrics(total, cluster=fleet.cluster),
+        PrometheusKubeEventMetrics(total, reports, cluster=fleet.cluster),
     )
     task = asyncio.create_task(forwarder.run())
     ns_ref = ObjectRef(api_version="v1", kind="Namespace", name=ns)

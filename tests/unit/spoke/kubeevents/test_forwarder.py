@@ -21,6 +21,9 @@ class Counts:
     def counted(self, result: Result, count: int) -> None:
         self.counts[result] += count
 
+    def batch_sent(self) -> None:
+        self.counts["batches"] = self.counts.get("batches", 0) + 1
+
 
 async def test_offer_then_flush_sends_one_decodable_batch_per_application() -> None:
     sent: list[tuple[str, bytes, bytes]] = []
@@ -50,7 +53,7 @@ async def test_offer_then_flush_sends_one_decodable_batch_per_application() -> N
     )  # history from before the spoke watched
 
     assert await forwarder.flush() == 2
-    assert counts.counts == {"forwarded": 2, "dropped": 1}
+    assert counts.counts == {"forwarded": 2, "dropped": 1, "batches": 1}
     [(topic, key, value)] = sent
     assert topic == EVENTS_TOPIC and key == events_key("c1")
     event = decode_kube_events(value)
@@ -76,4 +79,4 @@ async def test_a_batch_that_cannot_be_sent_is_said_as_dropped_next_time() -> Non
     forwarder.offer(core_event(count=2))
     assert await forwarder.flush() == 1
     assert decode_kube_events(attempts[-1]).data.dropped == 1
-    assert counts.counts == {"forwarded": 1, "dropped": 1}
+    assert counts.counts == {"forwarded": 1, "dropped": 1, "batches": 1}

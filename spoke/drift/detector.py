@@ -223,8 +223,11 @@ class DriftDetector:
             tracked.version = version_of(live)
             tracked.digest = manifest_digest(manifest)
             self._decide(tracked, "MODIFIED", live)
-        if pending is not None and (pending[0] == "DELETED" or not older(pending[1], tracked.version)):
-            self._decide(tracked, *pending)
+        if pending is not None and not older(pending[1], tracked.version):
+            if pending[0] == "DELETED":
+                self._gone(tracked)
+            else:
+                self._decide(tracked, *pending)
 
     def pruning(self, ref: ObjectRef) -> None:
         """We are about to delete the object: its going is not drift."""
@@ -253,8 +256,8 @@ class DriftDetector:
         if tracked.applying:
             tracked.pending = (event_type, obj)
             return
-        if event_type != "DELETED" and older(obj, tracked.version):
-            return  # from before our apply, delivered after it
+        if older(obj, tracked.version):
+            return  # from before our apply (a deletion our apply undid, too), delivered after it
         if event_type == "DELETED":
             self._gone(tracked)
         else:

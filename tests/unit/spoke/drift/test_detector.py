@@ -250,3 +250,14 @@ async def test_a_deleted_event_is_confirmed_with_one_read_when_it_can_be() -> No
     drift = detector.object_extras("shop", REF)[0]
     assert drift is not None and drift.kind == "deleted"
     await detector.close()
+
+
+def test_a_deletion_our_apply_undid_is_not_drift() -> None:
+    world = World(DriftPolicy(mode="alert"))
+    detector = world.detector()
+    applied(detector)
+    detector.applying("shop", REF, MANIFEST)
+    detector.observe("DELETED", obj(30, ("fleetcast", OURS)))  # deleted by hand; our apply creates it again
+    detector.applied("shop", REF, obj(31, ("fleetcast", OURS)), MANIFEST)
+    detector.observe("DELETED", obj(30, ("fleetcast", OURS)))  # the same event, late
+    assert detector.object_extras("shop", REF)[0] is None and world.detected == []

@@ -60,3 +60,11 @@ class SpokeSettings(BaseSettings):
     events_flush_interval: float = Field(default=1.0, gt=0)
     # At start, Events up to this old are forwarded too (a restart does not replay the cluster's past).
     events_backfill: float = Field(default=300.0, ge=0)
+
+    # Drift under `correct` (spoke/drift/): after `drift_corrections_free` corrections of one object within
+    # `drift_correction_window` seconds (another controller fighting us), wait before the next one:
+    # `drift_backoff_initial` seconds, doubling, at most `drift_backoff_max`.
+    drift_corrections_free: int = Field(default=3, ge=1)
+    drift_correction_window: float = Field(default=60.0, gt=0)
+    drift_backoff_initial: float = Field(default=5.0, gt=0)
+    drift_backoff_max: float = Field(default=300.0, gt=0)

@@ -10,6 +10,7 @@ Interfaces (the agent wires them; nothing here talks to Kubernetes or Kafka):
                                                      which a label-selector watch also sends when an
                                                      object only lost the managed-by label
     metrics: DriftMetrics                            e.g. PrometheusDriftMetrics(...) over spoke/metrics.py
+    guard=guard_from(settings)                       the correction back-off (FLEETCAST_SPOKE_DRIFT_*)
 
   Fed by the applier (it is spoke.applier.ApplyObserver): `hold`, `ignored`, `applying`, `applied`,
   `pruning` around every apply and prune, so our own writes are never taken for drift.
@@ -42,6 +43,7 @@ from spoke.drift.detect import Drift, detect_for, older, version_of
 from spoke.drift.fieldsets import FieldSet, owned_by
 from spoke.drift.ignore import ignored_paths
 from spoke.objects import FIELD_MANAGER, ObjectKey, group_of, key_of, key_of_ref
+from spoke.settings import SpokeSettings
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +110,15 @@ class CorrectionGuard:
     free: int = 3
     initial: float = 5.0
     most: float = 300.0
+
+
+def guard_from(settings: SpokeSettings) -> CorrectionGuard:
+    return CorrectionGuard(
+        window=settings.drift_correction_window,
+        free=settings.drift_corrections_free,
+        initial=settings.drift_backoff_initial,
+        most=settings.drift_backoff_max,
+    )
 
 
 def correction_delay(recent: Sequence[float], now: float, guard: CorrectionGuard) -> float:

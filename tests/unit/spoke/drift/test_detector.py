@@ -261,3 +261,11 @@ def test_a_deletion_our_apply_undid_is_not_drift() -> None:
     detector.applied("shop", REF, obj(31, ("fleetcast", OURS)), MANIFEST)
     detector.observe("DELETED", obj(30, ("fleetcast", OURS)))  # the same event, late
     assert detector.object_extras("shop", REF)[0] is None and world.detected == []
+
+
+def test_the_back_off_comes_from_settings() -> None:
+    from spoke.drift.detector import guard_from
+    from spoke.settings import SpokeSettings
+
+    guard = guard_from(SpokeSettings(cluster_id="c1", drift_corrections_free=5, drift_backoff_max=60))
+    assert (guard.free, guard.window, guard.initial, guard.most) == (5, 60.0, 5.0, 60.0)

@@ -1,5 +1,10 @@
 """Carry out a plan's apply half: server-side apply, in kind order, one object's failure not
-stopping the others. CRDs are waited for (Established) before the custom resources after them."""
+stopping the others. CRDs are waited for (Established) before the custom resources after them.
+
+An `ApplyObserver` (the drift detector) is told of every apply and prune, may hold an object back
+(drift left alone under `alert`), and names ignored fields: those another manager owns on an object
+that exists already are left out of the apply (spoke/drift/ignore.py).
+"""
 
 from __future__ import annotations
 
@@ -8,15 +13,17 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from kubernetes_asyncio.dynamic.exceptions import ResourceNotFoundError
 
 from schemas.v1 import ObjectAction, ObjectRef
+from schemas.v1.drift import FieldPath
+from spoke.drift.ignore import respect_ignored
 from spoke.errors import ErrorClass, api_message, classify, retrying
 from spoke.health import customresourcedefinition
 from spoke.kube import Kube
-from spoke.objects import Manifest, ref_of
+from spoke.objects import APPLICATION_LABEL, Manifest, labels_of, ref_of
 from spoke.reports import ObjectOutcome
 from spoke.settings import SpokeSettings
 
@@ -29,10 +36,45 @@ class Applied:
     live: dict[str, Any] | None  # the object as the API server returned it after the apply
 
 
+class ApplyObserver(Protocol):
+    """Told of every apply and prune, in order (spoke.drift.detector.DriftDetector is one)."""
+
+    def hold(self, application: str, ref: ObjectRef, manifest: Manifest) -> bool:
+        """True: do not apply this object now (it is reported unchanged)."""
+
+    def ignored(self, application: str, ref: ObjectRef) -> list[FieldPath]:
+        """Fields not to take back from other managers on an existing object."""
+
+    def applying(self, application: str, ref: ObjectRef, manifest: Manifest) -> None: ...
+
+    def applied(self, application: str, ref: ObjectRef, live: dict[str, Any] | None, manifest: Manifest) -> None:
+        """After `applying`, always: `live` is the apply's response, None when it failed."""
+
+    def pruning(self, ref: ObjectRef) -> None: ...
+
+
+class NoObserver:
+    def hold(self, application: str, ref: ObjectRef, manifest: Manifest) -> bool:
+        return False
+
+    def ignored(self, application: str, ref: ObjectRef) -> list[FieldPath]:
+        return []
+
+    def applying(self, application: str, ref: ObjectRef, manifest: Manifest) -> None:
+        pass
+
+    def applied(self, application: str, ref: ObjectRef, live: dict[str, Any] | None, manifest: Manifest) -> None:
+        pass
+
+    def pruning(self, ref: ObjectRef) -> None:
+        pass
+
+
 class Applier:
-    def __init__(self, kube: Kube, settings: SpokeSettings) -> None:
+    def __init__(self, kube: Kube, settings: SpokeSettings, observer: ApplyObserver | None = None) -> None:
         self.kube = kube
         self.settings = settings
+        self.observer: ApplyObserver = observer or NoObserver()
         # resourceVersions our last apply produced: an apply that returns the same one changed nothing.
         self._versions: dict[ObjectRef, str] = {}
 
@@ -51,10 +93,20 @@ class Applier:
 
     async def _apply_one(self, manifest: Manifest) -> Applied:
         ref = ref_of(manifest)
+        application = labels_of(manifest).get(APPLICATION_LABEL, "")
+        if self.observer.hold(application, ref, manifest):
+            return Applied(ObjectOutcome(ref, "unchanged"), None)
+        ignored = self.observer.ignored(application, ref)
+        self.observer.applying(application, ref, manifest)
+        live: dict[str, Any] | None = None
         try:
+            body = manifest
+            if ignored:
+                # One read, only for objects with ignore rules: who owns what on the live object.
+                body = respect_ignored(manifest, await self.kube.get(ref), ignored)
             async for attempt in retrying(self.settings):
                 with attempt:
-                    live = await self.kube.apply(manifest)
+                    live = await self.kube.apply(body)
         except Exception as error:
             error_class = classify(error)
             if isinstance(error, ResourceNotFoundError):
@@ -63,6 +115,9 @@ class Applier:
                 message = api_message(error)
             log.warning("apply %s failed (%s): %s", ref, error_class, message)
             return Applied(ObjectOutcome(ref, "failed", message, error_class), None)
+        finally:
+            self.observer.applied(application, ref, live, manifest)
+        assert live is not None
         version = str((live.get("metadata") or {}).get("resourceVersion") or "")
         action: ObjectAction = "unchanged" if self._versions.get(ref) == version else "applied"
         self._versions[ref] = version
@@ -95,6 +150,7 @@ class Applier:
         await self.kube.refresh_discovery()
 
     async def prune(self, ref: ObjectRef) -> ObjectOutcome:
+        self.observer.pruning(ref)
         try:
             async for attempt in retrying(self.settings):
                 with attempt:

@@ -152,10 +152,16 @@ class Kube:
             return False
         return True
 
-    async def list(self, resource: Resource, label_selector: str | None = None) -> tuple[list[dict[str, Any]], str]:
+    async def list(
+        self, resource: Resource, label_selector: str | None = None, field_selector: str | None = None
+    ) -> tuple[list[dict[str, Any]], str]:
         """All objects (all namespaces) and the resourceVersion to watch from."""
         result: dict[str, Any] = await self.dynamic.get(
-            resource, label_selector=label_selector, serializer=_raw, _request_timeout=REQUEST_TIMEOUT
+            resource,
+            label_selector=label_selector,
+            field_selector=field_selector,
+            serializer=_raw,
+            _request_timeout=REQUEST_TIMEOUT,
         )
         items = result.get("items") or []
         api_version, kind = result.get("apiVersion") or resource.group_version, resource.kind
@@ -165,7 +171,12 @@ class Kube:
         return items, str((result.get("metadata") or {}).get("resourceVersion") or "")
 
     async def watch(
-        self, resource: Resource, resource_version: str, label_selector: str | None, seconds: int
+        self,
+        resource: Resource,
+        resource_version: str,
+        label_selector: str | None,
+        seconds: int,
+        field_selector: str | None = None,
     ) -> AsyncIterator[dict[str, Any]]:
         """Watch events as dicts ({"type", "object"}). An ERROR event raises ApiException with its code
         (410 when the resourceVersion is too old: the caller re-lists)."""
@@ -175,6 +186,7 @@ class Kube:
             watch=True,
             resource_version=resource_version,
             label_selector=label_selector,
+            field_selector=field_selector,
             timeout_seconds=seconds,
             serialize=False,
             _request_timeout=(REQUEST_TIMEOUT, seconds + REQUEST_TIMEOUT),

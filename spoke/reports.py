@@ -1,6 +1,8 @@
 """Status reports, built from what the last reconcile did and what is live now. Pure.
 
 A report is sent only when something other than its timestamp changed (`changed`).
+Each object carries the live object's conditions, and, from the drift detector (`extras`, e.g.
+DriftDetector.object_extras bound to the application), its drift and corrections.
 """
 
 from __future__ import annotations
@@ -75,6 +77,8 @@ def bundle_status(
     now: datetime,
     extras: ObjectExtrasOf = _none,
 ) -> StatusReport:
+    """`extras`: what other controllers (the drift detector) know of each object. The report says the
+    drift policy the spoke applies: the bundle's."""
     objects: list[ObjectStatus] = []
     images: set[str] = set()
     containers: list[RunningImage] = []
@@ -97,7 +101,7 @@ def bundle_status(
                 health=verdict,
                 message=message,
                 error=outcome.error,
-                conditions=list(extra.conditions),
+                conditions=list(extra.conditions) or health.conditions_of(obj),
                 drift=extra.drift,
                 corrections=extra.corrections,
                 last_correction=extra.last_correction,
@@ -123,6 +127,7 @@ def bundle_status(
         images=sorted(images),
         containers=containers,
         errors=list(errors),
+        drift_mode=bundle.drift.mode,
         time=now,
     )
 

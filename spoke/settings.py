@@ -52,6 +52,24 @@ class SpokeSettings(BaseSettings, KafkaClientFields):
     # came, and those may be as big as the hub's FLEETCAST_HUB_MAX_BUNDLE_BYTES.
     max_record_bytes: int = Field(default=16 * 1024 * 1024 + 64 * 1024, ge=1024)
 
+    # Kubernetes Events of managed objects forwarded to the hub (spoke/kubeevents/): Warnings always,
+    # Normal ones only when this is set; per application at most `events_per_second` on average and
+    # `events_burst` at once (the rest is counted as dropped), sent in batches this often.
+    forward_normal_events: bool = False
+    events_per_second: float = Field(default=1.0, gt=0)
+    events_burst: int = Field(default=20, ge=1)
+    events_flush_interval: float = Field(default=1.0, gt=0)
+    # At start, Events up to this old are forwarded too (a restart does not replay the cluster's past).
+    events_backfill: float = Field(default=300.0, ge=0)
+
+    # Drift under `correct` (spoke/drift/): after `drift_corrections_free` corrections of one object within
+    # `drift_correction_window` seconds (another controller fighting us), wait before the next one:
+    # `drift_backoff_initial` seconds, doubling, at most `drift_backoff_max`.
+    drift_corrections_free: int = Field(default=3, ge=1)
+    drift_correction_window: float = Field(default=60.0, gt=0)
+    drift_backoff_initial: float = Field(default=5.0, gt=0)
+    drift_backoff_max: float = Field(default=300.0, gt=0)
+
     def kafka(self) -> KafkaClientSettings:
         """This spoke's Kafka clients: ids `fleetcast-spoke-<cluster>-<client>` unless a prefix is set."""
         return self.kafka_client(f"fleetcast-spoke-{self.cluster_id}")

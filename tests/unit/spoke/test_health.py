@@ -155,3 +155,34 @@ def test_running_images_of_a_cronjob_and_a_custom_workload() -> None:
     rollout = {"metadata": {"name": "r"}, "spec": {"template": {"spec": pod_spec("app:2")}}}
     assert [r.image for r in running_images("Rollout", rollout)] == ["app:2"]
     assert running_images("Thing", {"spec": {"template": {"spec": {"replicas": 1}}}}) == []
+
+
+def test_conditions_are_forwarded_bounded_and_malformed_ones_skipped() -> None:
+    from datetime import UTC, datetime
+
+    from schemas.v1.reports import MAX_CONDITION_MESSAGE, MAX_CONDITIONS
+    from spoke.health import conditions_of
+
+    obj = {
+        "status": {
+            "conditions": [
+                {
+                    "type": "Available",
+                    "status": "False",
+                    "reason": "MinimumReplicasUnavailable",
+                    "message": "m" * 5000,
+                    "lastTransitionTime": "2026-01-01T10:00:00Z",
+                },
+                {"type": "NoStatus"},
+                "not a condition",
+            ]
+            + [{"type": f"T{i}", "status": "True"} for i in range(40)]
+        }
+    }
+    found = conditions_of(obj)
+    assert len(found) == MAX_CONDITIONS
+    assert found[0].type == "Available" and found[0].reason == "MinimumReplicasUnavailable"
+    assert len(found[0].message) == MAX_CONDITION_MESSAGE
+    assert found[0].last_transition_time == datetime(2026, 1, 1, 10, tzinfo=UTC)
+    assert found[1].type == "T0"
+    assert conditions_of(None) == [] and conditions_of({}) == []

@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from schemas.v1 import Bundle, Health, ObjectRef, Removal, RunningImage
+from schemas.v1.drift import ObjectDrift
 from spoke.errors import ErrorClass
-from spoke.reports import ObjectOutcome, bundle_status, changed, removal_status
+from spoke.reports import ObjectExtras, ObjectOutcome, bundle_status, changed, removal_status
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 DEPLOY = ObjectRef(api_version="apps/v1", kind="Deployment", name="web", namespace="ns")
@@ -95,3 +96,22 @@ def test_only_a_change_other_than_the_time_is_worth_sending() -> None:
     assert changed(None, first)
     assert not changed(first, later)
     assert changed(first, progressing)
+
+
+def test_objects_carry_their_conditions_and_the_detectors_drift() -> None:
+    drift = ObjectDrift(kind="modified", fields=["spec.replicas"], managers=["kubectl-scale"], detected_at=NOW)
+
+    def extras(ref: ObjectRef) -> ObjectExtras | None:
+        return ObjectExtras(drift=drift, corrections=2, last_correction=drift) if ref == DEPLOY else None
+
+    outcomes = [ObjectOutcome(CM, "applied"), ObjectOutcome(DEPLOY, "applied")]
+    objects = live({CM: {}, DEPLOY: READY})
+    report = bundle_status("c1", BUNDLE, outcomes, objects, last_applied_revision=3, errors=[], now=NOW, extras=extras)
+    assert report.drift_mode == "correct"
+    cm, deploy = report.objects
+    assert (cm.drift, cm.corrections, cm.conditions) == (None, 0, [])
+    assert deploy.drift == drift and deploy.corrections == 2 and deploy.last_correction == drift
+    assert [(c.type, c.status) for c in deploy.conditions] == [("Available", "True")]
+    # Without extras, the conditions still come from the live object, and the policy from the bundle.
+    plain = bundle_status("c1", BUNDLE, outcomes, objects, last_applied_revision=3, errors=[], now=NOW)
+    assert plain.drift_mode == "correct" and plain.objects[1].conditions == deploy.conditions

@@ -3,9 +3,12 @@
 Nothing is decided here; this only wires. Everything a spoke holds is per instance (its cluster id,
 clients, metrics view), so several spokes can run in one process and event loop:
 
-    live view  --on_event/on_list-->  reporter
+    live view  --on_event/on_list-->  reporter, drift detector
     intake  --reconcile_many-->  reconcile  --remember/forget/ensure-->  live view
                                  reconcile  --on_state-->  reporter
+    applier  --applying/applied/pruning-->  drift detector  --reconcile_now-->  reconcile
+                                            drift detector  --touch / extras-->  reporter
+    events forwarder (its own Events watch; asks the drift detector which application owns an object)
     heartbeat (reads the desired store)
 
 Hooks for further controllers (drift detector, events forwarder), all on the built `Spoke`:
@@ -26,6 +29,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from schemas.v1 import Bundle, DriftPolicy
 from spoke.applier import Applier
 from spoke.consumer import DesiredTopic, Producer
 from spoke.controllers.heartbeat import HeartbeatController, agent_version
@@ -35,8 +39,10 @@ from spoke.controllers.reconcile import ReconcileController
 from spoke.controllers.reporter import Reporter
 from spoke.controllers.state import AppStates
 from spoke.desired import DesiredStore
+from spoke.drift.detector import DriftDetector, PrometheusDriftMetrics, guard_from
 from spoke.inventory import InventoryStore
 from spoke.kube import Kube
+from spoke.kubeevents.forwarder import KubeEventsForwarder, PrometheusKubeEventMetrics
 from spoke.metrics import ClusterMetrics
 from spoke.reconciler import Reconciler
 from spoke.reports import Extras, no_extras
@@ -83,7 +89,20 @@ class Spoke:
             extras=extras,
         )
         self.live.subscribe(self.reporter.on_event, self.reporter.on_list)
-        applier = Applier(kube, settings)
+        # Late-bound: the detector and the reconcile controller each need the other.
+        self.drift = DriftDetector(
+            self.cluster,
+            self._drift_policy,
+            lambda application, reason: self.reconcile.reconcile_now(application, reason),
+            self.reporter.touch,
+            PrometheusDriftMetrics(metrics),
+            guard=guard_from(settings),
+            now=clock,
+            fetch=kube.get,
+        )
+        self.live.subscribe(self.drift.observe, self.drift.observe_list)
+        self.reporter.add_extras(self.drift.report_extras)
+        applier = Applier(kube, settings, observer=self.drift)
         self.reconcile = ReconcileController(
             self.store,
             Reconciler(kube, applier, InventoryStore(kube, settings.inventory_namespace)),
@@ -114,7 +133,19 @@ class Spoke:
             clock=clock,
             version=agent_version(),
         )
+        self.events = KubeEventsForwarder(
+            self.cluster,
+            kube,
+            settings,
+            self.drift.application_of,
+            producer.send,
+            PrometheusKubeEventMetrics(metrics),
+        )
         self._tasks: list[asyncio.Task[Any]] = []
+
+    def _drift_policy(self, application: str) -> DriftPolicy | None:
+        desired = self.store.get(application)
+        return desired.drift if isinstance(desired, Bundle) else None
 
     @property
     def bootstrapped(self) -> asyncio.Event:
@@ -125,6 +156,7 @@ class Spoke:
             asyncio.create_task(self.intake.run(), name=f"consume {self.cluster}"),
             asyncio.create_task(self.heartbeat.run(), name=f"heartbeats {self.cluster}"),
             asyncio.create_task(self.reconcile.resync(), name=f"resync {self.cluster}"),
+            asyncio.create_task(self.events.run(), name=f"kube-events {self.cluster}"),
         ]
 
     def alive(self) -> bool:
@@ -136,5 +168,6 @@ class Spoke:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.reconcile.close()
+        await self.drift.close()
         await self.reporter.close()
         await self.live.close()

@@ -9,7 +9,7 @@ Interfaces (the agent wires them; nothing here talks to Kubernetes or Kafka):
     fetch(ref) -> awaitable live object | None       optional (Kube.get): confirms a DELETED watch event,
                                                      which a label-selector watch also sends when an
                                                      object only lost the managed-by label
-    metrics: DriftMetrics                            e.g. PrometheusDriftMetrics(...) over spoke/metrics.py
+    metrics: DriftMetrics                            e.g. PrometheusDriftMetrics(cluster metrics view)
     guard=guard_from(settings)                       the correction back-off (FLEETCAST_SPOKE_DRIFT_*)
 
   Fed by the applier (it is spoke.applier.ApplyObserver): `hold`, `ignored`, `applying`, `applied`,
@@ -42,6 +42,7 @@ from schemas.v1.drift import DriftKind, DriftMode, DriftPolicy, FieldPath, Objec
 from spoke.drift.detect import Drift, detect_for, older, version_of
 from spoke.drift.fieldsets import FieldSet, owned_by
 from spoke.drift.ignore import ignored_paths
+from spoke.metrics import ClusterMetrics
 from spoke.objects import FIELD_MANAGER, ObjectKey, group_of, key_of, key_of_ref
 from spoke.reports import ObjectExtras
 from spoke.settings import SpokeSettings
@@ -70,37 +71,20 @@ class DriftMetrics(Protocol):
         """fleetcast_spoke_drift_corrections_total += 1"""
 
 
-class _Labelled(Protocol):
-    def labels(self, *values: str, **labels: str) -> Any: ...
-
-
 class PrometheusDriftMetrics:
-    """DriftMetrics over the prometheus_client metrics of docs/metrics.md; `labels` are the ones every
-    spoke metric carries (cluster=...)."""
+    """DriftMetrics over one spoke's view of the metrics of docs/metrics.md (already labelled by cluster)."""
 
-    def __init__(
-        self, drifted_objects: _Labelled, detected_total: _Labelled, corrections_total: _Labelled, **labels: str
-    ) -> None:
-        self._drifted, self._detected, self._corrections, self._labels = (
-            drifted_objects,
-            detected_total,
-            corrections_total,
-            labels,
-        )
-        for mode in ("correct", "alert"):
-            self.drifted(mode, 0)
-        for kind in ("modified", "deleted"):
-            self._detected.labels(**self._labels, kind=kind)
-        self._corrections.labels(**self._labels)
+    def __init__(self, metrics: ClusterMetrics) -> None:
+        self._metrics = metrics
 
     def drifted(self, mode: DriftMode, count: int) -> None:
-        self._drifted.labels(**self._labels, mode=mode).set(count)
+        self._metrics.drifted_objects.labels(mode).set(count)
 
     def detected(self, kind: DriftKind) -> None:
-        self._detected.labels(**self._labels, kind=kind).inc()
+        self._metrics.drift_detected_total.labels(kind).inc()
 
     def corrected(self) -> None:
-        self._corrections.labels(**self._labels).inc()
+        self._metrics.drift_corrections_total.inc()
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,7 @@ Interfaces (the agent wires them):
   KubeEventsForwarder(cluster, kube, settings, application_of, send, metrics)
     application_of(ref) -> str | None    the application managing an object (DriftDetector.application_of)
     send(topic, key, value) -> awaitable  the spoke's producer (EVENTS_TOPIC, events_key(cluster), encoded)
-    metrics: KubeEventMetrics            e.g. PrometheusKubeEventMetrics(kube_events_total, reports_total,
-                                         cluster=...)
+    metrics: KubeEventMetrics            e.g. PrometheusKubeEventMetrics(the spoke's ClusterMetrics)
   `await forwarder.run()` until cancelled; `offer(event)` and `flush()` are its two halves.
 
 One cluster-wide watch of core/v1 Events (the same objects as events.k8s.io/v1), filtered on the
@@ -35,6 +34,7 @@ from schemas.v1.topics import EVENTS_TOPIC, events_key
 from spoke.errors import api_message
 from spoke.kube import Kube
 from spoke.kubeevents.select import ApplicationOf, Batches, Seen, select
+from spoke.metrics import ClusterMetrics
 from spoke.settings import SpokeSettings
 
 log = logging.getLogger(__name__)
@@ -51,27 +51,18 @@ class KubeEventMetrics(Protocol):
         """fleetcast_spoke_reports_total{type="kube-events"} += 1"""
 
 
-class _Labelled(Protocol):
-    def labels(self, *values: str, **labels: str) -> Any: ...
-
-
 class PrometheusKubeEventMetrics:
-    """KubeEventMetrics over the metrics of docs/metrics.md; `labels`: those every spoke metric carries."""
+    """KubeEventMetrics over one spoke's view of the metrics of docs/metrics.md (labelled by cluster)."""
 
-    def __init__(self, kube_events_total: _Labelled, reports_total: _Labelled | None = None, **labels: str) -> None:
-        self._total, self._reports, self._labels = kube_events_total, reports_total, labels
-        for result in ("forwarded", "dropped"):
-            self._total.labels(**labels, result=result)
-        if reports_total is not None:
-            reports_total.labels(**labels, type="kube-events")
+    def __init__(self, metrics: ClusterMetrics) -> None:
+        self._metrics = metrics
 
     def batch_sent(self) -> None:
-        if self._reports is not None:
-            self._reports.labels(**self._labels, type="kube-events").inc()
+        self._metrics.reports_total.labels("kube-events").inc()
 
     def counted(self, result: Result, count: int) -> None:
         if count:
-            self._total.labels(**self._labels, result=result).inc(count)
+            self._metrics.kube_events_total.labels(result).inc(count)
 
 
 class KubeEventsForwarder:

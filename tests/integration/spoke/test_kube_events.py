@@ -9,7 +9,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry
 
 from schemas.v1 import KubeEventsEvent, ObjectRef
 from schemas.v1.drift import DriftPolicy
@@ -19,6 +19,7 @@ from spoke.applier import Applier
 from spoke.drift.detector import DriftDetector
 from spoke.kube import Kube
 from spoke.kubeevents.forwarder import KubeEventsForwarder, PrometheusKubeEventMetrics
+from spoke.metrics import SpokeMetrics
 from spoke.planner import prepare
 from tests.integration.spoke.conftest import Fleet, configmap, deployment, namespace
 from tests.kafka import Record, first_record
@@ -61,8 +62,7 @@ async def test_a_warning_about_a_managed_object_reaches_the_events_topic(fleet: 
         fleet.cluster, lambda app: DriftPolicy(mode="alert"), lambda app, why: None, lambda app: None, NoMetrics()
     )
     applier = Applier(kube, settings, observer=detector)
-    total = Counter("fleetcast_spoke_kube_events_total", "test", ["cluster", "result"], registry=registry)
-    reports = Counter("fleetcast_spoke_reports_total", "test", ["cluster", "type"], registry=registry)
+    metrics = SpokeMetrics(registry).for_cluster(fleet.cluster)
 
     async def send(topic: str, key: bytes, value: bytes) -> None:
         await fleet.producer.send_and_wait(topic, value, key=key)
@@ -73,7 +73,7 @@ async def test_a_warning_about_a_managed_object_reaches_the_events_topic(fleet: 
         settings,
         detector.application_of,
         send,
-        PrometheusKubeEventMetrics(total, reports, cluster=fleet.cluster),
+        PrometheusKubeEventMetrics(metrics),
     )
     task = asyncio.create_task(forwarder.run())
     ns_ref = ObjectRef(api_version="v1", kind="Namespace", name=ns)

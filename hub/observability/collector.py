@@ -24,15 +24,18 @@ class SeriesPublisher:
     that this one has none for: a deleted cluster's or a finished run's series disappear."""
 
     def __init__(self) -> None:
-        # By gauge object (identity): what each one was given last.
-        self._shown: dict[Gauge, set[tuple[str, ...]]] = {}
+        # By gauge object (identity): the values each one was given last.
+        self._shown: dict[Gauge, Series] = {}
 
     def publish(self, gauge: Gauge, series: Series) -> None:
-        for key in stale_series(self._shown.get(gauge, ()), series):
+        shown = self._shown.get(gauge, {})
+        for key in stale_series(shown, series):
             gauge.remove(*key)
         for key, value in series.items():
-            gauge.labels(*key).set(value)
-        self._shown[gauge] = set(series)
+            # Most values do not change between refreshes: a label lookup saved per series.
+            if shown.get(key) != value:
+                gauge.labels(*key).set(value)
+        self._shown[gauge] = dict(series)
 
 
 def publish(metrics: HubMetrics, values: GaugeValues, publisher: SeriesPublisher) -> None:

@@ -34,13 +34,13 @@ class ClusterRow:
 
 
 @dataclass(frozen=True)
-class PlacementRow:
-    """An active placement, with the status its cluster reported for it (None: no report yet)."""
+class HealthCount:
+    """Placed pairs counted in SQL by one side (a cluster or an application) and reported health: active
+    placements on registered clusters, not reported removed; health None before the first report."""
 
-    cluster: str
-    application: str
+    key: str
     health: str | None
-    removed: bool | None
+    count: int
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,8 @@ class Rows:
     """What the collector read in one transaction."""
 
     clusters: Sequence[ClusterRow] = ()
-    placements: Sequence[PlacementRow] = ()
+    cluster_health: Sequence[HealthCount] = ()
+    application_health: Sequence[HealthCount] = ()
     images: Sequence[ImageRow] = ()
     run_states: Mapping[str, int] = field(default_factory=dict)
     active_runs: Sequence[ActiveRun] = ()
@@ -106,14 +107,13 @@ def wave_name(spec: Mapping[str, Any] | None, index: int) -> str:
     return name if isinstance(name, str) and name else NO_WAVE
 
 
-def _health_counts(placements: Iterable[PlacementRow], clusters: set[str]) -> list[tuple[str, str, str]]:
-    """(cluster, application, health) of every placed pair: on a registered cluster, not reported
-    removed; health as reported, Unknown before the first report (as the fleet views show it)."""
-    return [
-        (p.cluster, p.application, p.health or Health.UNKNOWN.value)
-        for p in placements
-        if p.cluster in clusters and not p.removed
-    ]
+def _by_health(counts: Iterable[HealthCount]) -> Series:
+    # Not reported yet: Unknown, as the fleet views show it.
+    series: Series = {}
+    for count in counts:
+        key = (count.key, count.health or Health.UNKNOWN.value)
+        series[key] = series.get(key, 0.0) + count.count
+    return {key: value for key, value in series.items() if value}
 
 
 def compute(rows: Rows, now: datetime, unreachable_after: timedelta) -> GaugeValues:
@@ -127,10 +127,10 @@ def compute(rows: Rows, now: datetime, unreachable_after: timedelta) -> GaugeVal
         if cluster.last_seen is not None:
             age[(cluster.cluster,)] = _age(cluster.last_seen, now)
 
-    placed = _health_counts(rows.placements, {c.cluster for c in rows.clusters})
-    overall = Counter(health for _c, _a, health in placed)
-    per_cluster = Counter((cluster, health) for cluster, _a, health in placed)
-    per_application = Counter((application, health) for _c, application, health in placed)
+    per_cluster = _by_health(rows.cluster_health)
+    overall: Counter[str] = Counter()
+    for (_cluster, health), count in per_cluster.items():
+        overall[health] += int(count)
 
     images: Series = {}
     for image in rows.images:
@@ -150,8 +150,8 @@ def compute(rows: Rows, now: datetime, unreachable_after: timedelta) -> GaugeVal
         cluster_up=up,
         cluster_heartbeat_age=age,
         applications_health={(h,): float(overall.get(h, 0)) for h in {h.value for h in Health} | set(overall)},
-        cluster_applications={key: float(n) for key, n in per_cluster.items()},
-        application_clusters={key: float(n) for key, n in per_application.items()},
+        cluster_applications=per_cluster,
+        application_clusters=_by_health(rows.application_health),
         image_clusters=images,
         rollout_runs={
             (s,): float(rows.run_states.get(s, 0)) for s in {s.value for s in RunState} | set(rows.run_states)

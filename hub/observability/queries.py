@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select, tuple_
+from sqlalchemy import and_, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
-from hub.observability.gauges import ActiveRun, ClusterRow, ImageRow, PlacementRow, Rows
+from hub.observability.gauges import ActiveRun, ClusterRow, HealthCount, ImageRow, Rows
 from hub.rollouts.store import chunked
 from hub.store import models
 
@@ -19,17 +20,23 @@ async def _clusters(session: AsyncSession) -> list[ClusterRow]:
     return [ClusterRow(cluster, last_seen) for cluster, last_seen in found]
 
 
-async def _placements(session: AsyncSession) -> list[PlacementRow]:
+async def _health_counts(session: AsyncSession, side: InstrumentedAttribute[str]) -> list[HealthCount]:
+    """Placed pairs by `side` (placement.cluster_id or .application_id) and health, counted in SQL: at
+    fleet size the pairs are many (1,000 clusters x 20 applications), their counts few."""
     placement, status = models.Placement, models.Status
     found = await session.execute(
-        select(placement.cluster_id, placement.application_id, status.health, status.removed)
+        select(side, status.health, func.count())
+        .select_from(placement)
+        .join(models.Cluster, models.Cluster.id == placement.cluster_id)
         .outerjoin(
             status,
             and_(status.cluster_id == placement.cluster_id, status.application_id == placement.application_id),
         )
-        .where(placement.active.is_(True))
+        # Reported removed, or removal sent (inactive): not placed, as the fleet views count it.
+        .where(placement.active.is_(True), or_(status.removed.is_(None), status.removed.is_(False)))
+        .group_by(side, status.health)
     )
-    return [PlacementRow(*row) for row in found]
+    return [HealthCount(key, health, count) for key, health, count in found]
 
 
 async def _images(session: AsyncSession) -> list[ImageRow]:
@@ -90,7 +97,8 @@ async def read_rows(session: AsyncSession) -> Rows:
     pending, oldest = await _outbox(session)
     return Rows(
         clusters=await _clusters(session),
-        placements=await _placements(session),
+        cluster_health=await _health_counts(session, models.Placement.cluster_id),
+        application_health=await _health_counts(session, models.Placement.application_id),
         images=await _images(session),
         run_states=run_states,
         active_runs=active_runs,

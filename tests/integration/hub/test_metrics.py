@@ -129,6 +129,21 @@ async def test_metrics_after_real_actions(local_fleet: RunningFleet, running_hub
         wanted = [metric for metric in documented("Hub") if metric.name not in ELSEWHERE]
         assert problems(metrics.text, wanted) == []
 
+        # The spoke reports the application removed: no longer counted on the cluster.
+        report = status(cluster, app, 2, Health.READY, [])
+        removed = report.model_copy(update={"data": report.data.model_copy(update={"removed": True})})
+        await produce(kafka, [(STATUS_TOPIC, status_key(cluster, app), encode(removed))])
+
+        async def gone() -> Scrape | None:
+            found = await scrape(hub)
+            counted = found.value("fleetcast_hub_cluster_applications", cluster=cluster, health="Ready")
+            return found if counted is None else None
+
+        metrics = await eventually(gone, 30, "the removed application no longer counted")
+        assert metrics.value("fleetcast_hub_application_clusters", application=app, health="Ready") is None
+        assert metrics.value("fleetcast_hub_applications_health", health="Ready") == 0.0
+        assert metrics.value("fleetcast_hub_image_clusters", image=NGINX, version="1.25") is None
+
         # Silent for longer than unreachable_after (30 s): down, and its age keeps growing.
         clock.now += timedelta(seconds=40)
         metrics = await scrape(hub)

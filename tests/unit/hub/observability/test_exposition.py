@@ -8,7 +8,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 
 from hub.metrics import HubMetrics
 from hub.observability.collector import SeriesPublisher, publish
-from hub.observability.gauges import ActiveRun, ClusterRow, ImageRow, PlacementRow, Rows, compute
+from hub.observability.gauges import ActiveRun, ClusterRow, HealthCount, ImageRow, Rows, compute
 from tests.metrics_contract import documented, problems
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -28,7 +28,8 @@ def test_every_documented_hub_metric_is_exposed() -> None:
     # One value of each labelled metric, so that its labels are checked too.
     rows = Rows(
         clusters=[ClusterRow("a", NOW)],
-        placements=[PlacementRow("a", "web", "Ready", False)],
+        cluster_health=[HealthCount("a", "Ready", 1)],
+        application_health=[HealthCount("web", "Ready", 1)],
         images=[ImageRow("docker.io/library/nginx", "1.25", 1)],
         active_runs=[ActiveRun("web", "staged", "running", 0, {"waves": [{"name": "canary"}]})],
     )

@@ -16,8 +16,8 @@ from hub.observability.gauges import (
     UNTAGGED,
     ActiveRun,
     ClusterRow,
+    HealthCount,
     ImageRow,
-    PlacementRow,
     Rows,
     compute,
     ingest_lag_seconds,
@@ -39,13 +39,18 @@ def rows(**overrides: object) -> Rows:
             # A spoke clock ahead of the hub's: no negative age.
             ClusterRow("d", NOW + timedelta(seconds=3)),
         ],
-        "placements": [
-            PlacementRow("a", "web", "Ready", False),
-            PlacementRow("a", "shop", "Degraded", False),
-            PlacementRow("b", "web", "Ready", False),
-            PlacementRow("c", "web", None, None),  # placed, nothing reported yet
-            PlacementRow("d", "web", "Ready", True),  # reported removed: not placed anymore
-            PlacementRow("gone", "web", "Ready", False),  # a cluster deregistered meanwhile
+        # As counted in SQL (hub/observability/queries.py): by cluster and by application.
+        "cluster_health": [
+            HealthCount("a", "Ready", 1),
+            HealthCount("a", "Degraded", 1),
+            HealthCount("b", "Ready", 1),
+            HealthCount("c", None, 1),  # placed, nothing reported yet
+            HealthCount("d", "Ready", 0),  # no placed application: no series
+        ],
+        "application_health": [
+            HealthCount("web", "Ready", 2),
+            HealthCount("web", None, 1),
+            HealthCount("shop", "Degraded", 1),
         ],
         "images": [
             ImageRow("docker.io/library/nginx", "1.25", 2),
@@ -160,16 +165,21 @@ def test_series_of_deleted_clusters_and_finished_runs_are_removed() -> None:
     # Cluster b deregistered, the web run finished, the shop run moved on to its next wave.
     later = rows(
         clusters=[ClusterRow("a", NOW), ClusterRow("c", None), ClusterRow("d", NOW)],
+        cluster_health=[HealthCount("a", "Ready", 1), HealthCount("c", None, 1)],
         active_runs=[ActiveRun("shop", "staged", "running", 1, SPEC)],
         run_states={"succeeded": 5, "running": 1},
     )
     publish(metrics, compute(later, NOW, AFTER), publisher)
     assert exposed(registry, "fleetcast_hub_cluster_up", "cluster") == {("a",): 1.0, ("c",): 0.0, ("d",): 1.0}
-    assert set(exposed(registry, "fleetcast_hub_cluster_heartbeat_age_seconds", "cluster")) == {("a",), ("d",)}
+    # A changed value is published, an unchanged one stays.
+    assert exposed(registry, "fleetcast_hub_cluster_heartbeat_age_seconds", "cluster") == {("a",): 0.0, ("d",): 0.0}
     assert exposed(registry, "fleetcast_hub_rollout_active_runs", *ACTIVE_RUN_LABELS) == {
         ("shop", "staged", "running", "prod"): 1.0
     }
-    assert ("b", "Ready") not in exposed(registry, "fleetcast_hub_cluster_applications", "cluster", "health")
+    assert exposed(registry, "fleetcast_hub_cluster_applications", "cluster", "health") == {
+        ("a", "Ready"): 1.0,
+        ("c", "Unknown"): 1.0,
+    }
     assert exposed(registry, "fleetcast_hub_approvals_pending") == {(): 0.0}
     # Fixed label values stay, at 0.
     assert exposed(registry, "fleetcast_hub_rollout_runs", "state")[("waiting-for-approval",)] == 0.0

@@ -15,6 +15,7 @@ Measured, each over `refreshes` runs after 3 for warm-up:
 - `refresh`: `GaugeCollector.refresh_store()`, the collector's whole periodic work on the store
   (one read transaction, the gauges computed and published); split into `read` (the queries) and
   `compute + publish` (pure Python and prometheus_client).
+- `floor`: an empty read transaction (`SELECT 1`): what any query costs on this machine now.
 - `scrape`: `generate_latest(registry)`, what GET /metrics serializes (the route adds nothing but
   the HTTP response), with its size in bytes and series.
 """
@@ -36,11 +37,12 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, generate_latest
 from sqlalchemy import insert, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from deploy.local.postgres import PostgresServer
 from hub.images.index import index_rows
 from hub.metrics import HubMetrics
+from hub.observability import queries
 from hub.observability.collector import GaugeCollector, SeriesPublisher, publish
 from hub.observability.gauges import compute
 from hub.observability.queries import read_rows
@@ -55,6 +57,16 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 BATCH = 5_000
 HEALTHS = [(Health.READY, 0.90), (Health.PROGRESSING, 0.05), (Health.DEGRADED, 0.03), (Health.MISSING, 0.01)]
 SPEC = {"waves": [{"name": "staging"}, {"name": "canary"}, {"name": "prod"}]}
+
+# The collector's queries one by one (--breakdown).
+QUERIES: dict[str, Callable[[AsyncSession], Awaitable[object]]] = {
+    "clusters": queries._clusters,
+    "health by cluster": lambda session: queries._health_counts(session, models.Placement.cluster_id),
+    "health by app": lambda session: queries._health_counts(session, models.Placement.application_id),
+    "images": queries._images,
+    "runs": queries._runs,
+    "outbox": queries._outbox,
+}
 
 
 def say(message: str) -> None:
@@ -274,10 +286,23 @@ async def measure(name: str, url: str, args: argparse.Namespace) -> None:
         async def scrape() -> bytes:
             return generate_latest(registry)
 
+        async def floor() -> object:
+            async with ctx.reading() as session:
+                return await session.scalar(text("SELECT 1"))
+
         print(f"{name}: {args.clusters} clusters x {args.applications} applications, {args.refreshes} refreshes")
+        print("  " + line("floor (SELECT 1)", await timed(args.refreshes, floor)), flush=True)
         print("  " + line("refresh", await timed(args.refreshes, collector.refresh_store)), flush=True)
         print("  " + line("  read", await timed(args.refreshes, read)), flush=True)
         print("  " + line("  compute+publish", await timed(args.refreshes, compute_and_publish)), flush=True)
+        if args.breakdown:
+            for label, query in QUERIES.items():
+
+                async def one(query: Callable[[AsyncSession], Awaitable[object]] = query) -> object:
+                    async with ctx.reading() as session:
+                        return await query(session)
+
+                print("  " + line(f"    {label}", await timed(args.refreshes, one)), flush=True)
         print("  " + line("scrape", await timed(args.refreshes, scrape)), flush=True)
         body = generate_latest(registry).decode()
         series = [row for row in body.splitlines() if row and not row.startswith("#")]
@@ -315,6 +340,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--applications", type=int, default=20)
     parser.add_argument("--containers", type=int, default=2)
     parser.add_argument("--refreshes", type=int, default=50)
+    parser.add_argument("--breakdown", action="store_true", help="time each of the collector's queries too")
     return parser.parse_args(argv)
 
 

@@ -24,6 +24,7 @@ from hub.observability.gauges import (
     stale_series,
     wave_name,
 )
+from schemas.v1 import Health
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 AFTER = timedelta(seconds=30)
@@ -183,3 +184,33 @@ def test_series_of_deleted_clusters_and_finished_runs_are_removed() -> None:
     assert exposed(registry, "fleetcast_hub_approvals_pending") == {(): 0.0}
     # Fixed label values stay, at 0.
     assert exposed(registry, "fleetcast_hub_rollout_runs", "state")[("waiting-for-approval",)] == 0.0
+
+
+cluster_rows = st.lists(
+    st.builds(
+        ClusterRow,
+        st.sampled_from("abcdefgh"),
+        st.none() | st.integers(-60, 600).map(lambda seconds: NOW - timedelta(seconds=seconds)),
+    ),
+    unique_by=lambda row: row.cluster,
+)
+health_counts = st.lists(
+    st.builds(
+        HealthCount,
+        st.sampled_from("abcdefgh"),
+        st.none() | st.sampled_from([h.value for h in Health]),
+        st.integers(0, 20),
+    ),
+    unique_by=lambda row: (row.key, row.health),
+)
+
+
+@given(clusters=cluster_rows, counts=health_counts)
+def test_totals_agree(clusters: list[ClusterRow], counts: list[HealthCount]) -> None:
+    values = compute(Rows(clusters=clusters, cluster_health=counts), NOW, AFTER)
+    assert sum(values.clusters.values()) == len(clusters)
+    assert sum(values.cluster_up.values()) == values.clusters[("ready",)]
+    assert all(age >= 0 for age in values.cluster_heartbeat_age.values())
+    placed = sum(count.count for count in counts)
+    assert sum(values.applications_health.values()) == sum(values.cluster_applications.values()) == placed
+    assert all(value > 0 for value in values.cluster_applications.values())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from aiokafka import TopicPartition
 from hypothesis import given
 from hypothesis import strategies as st
 from prometheus_client import CollectorRegistry, generate_latest
@@ -11,6 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from hub.metrics import HubMetrics
 from hub.observability.collector import SeriesPublisher, publish
+from hub.observability.deadletters import records_held
 from hub.observability.gauges import (
     NO_WAVE,
     UNTAGGED,
@@ -214,3 +216,10 @@ def test_totals_agree(clusters: list[ClusterRow], counts: list[HealthCount]) -> 
     placed = sum(count.count for count in counts)
     assert sum(values.applications_health.values()) == sum(values.cluster_applications.values()) == placed
     assert all(value > 0 for value in values.cluster_applications.values())
+
+
+def test_dlq_records_are_end_minus_beginning_per_partition() -> None:
+    zero, one = TopicPartition("dlq", 0), TopicPartition("dlq", 1)
+    # Retention moved partition 0's beginning; partition 1 is empty.
+    assert records_held({zero: 40, one: 7}, {zero: 52, one: 7}) == 12
+    assert records_held({}, {}) == 0

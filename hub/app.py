@@ -44,6 +44,9 @@ from hub.notifications.differs import ManifestSummaryDiffer
 from hub.notifications.monitor import ReachabilityMonitor
 from hub.notifications.notifier import Notifier
 from hub.notifications.service import NotificationService
+from hub.observability.collector import GaugeCollector
+from hub.observability.deadletters import DeadLetterCounter
+from hub.observability.routes import RequestTimer
 from hub.relay import OutboxRelay
 from hub.report_consumer import ReportConsumer
 from hub.rollouts import api as rollout_api
@@ -132,6 +135,9 @@ def create_app(
         _spawn(tasks, "shared-topics", _ensure_shared_topics(topics, settings, topics_ready))
         _spawn(tasks, "dry-run-replies", dry_runs.run(topics_ready))
         _spawn(tasks, "request-topics", ensure_request_topics(ctx, topics_ready))
+        gauges = GaugeCollector(ctx, metrics, DeadLetterCounter(settings, topics), settings.metrics_interval_seconds)
+        app.state.gauges = gauges
+        _spawn(tasks, "gauges", gauges.run())
         if settings.relay_enabled:
             relay = OutboxRelay(ctx, topics, metrics)
             _spawn(tasks, "outbox-relay", relay.run())
@@ -181,6 +187,8 @@ def create_app(
         summary="Desired state of a fleet of Kubernetes clusters, published to Kafka.",
         lifespan=lifespan,
     )
+    # Outermost of ours: times every request, labelled by the route template the router matched.
+    app.add_middleware(RequestTimer, histogram=metrics.http_request_duration)
     api_errors.install(app)
     for router in (
         clusters.router,

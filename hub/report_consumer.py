@@ -8,12 +8,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import datetime
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 
 from hub.errors import is_retriable, retrying
 from hub.ingest import check_report
 from hub.metrics import HubMetrics
+from hub.observability.gauges import ingest_lag_seconds
 from hub.services.reports import Outcome, ReportService
 from hub.settings import HubSettings
 from schemas.kafka import consumer_kwargs, producer_kwargs
@@ -32,6 +34,8 @@ class ReportConsumer:
         self._reports = reports
         self._metrics = metrics
         self._topics_ready = topics_ready
+        # The hub's clock (a test's ManualClock too): ingest lag is measured on it.
+        self._clock = reports.ctx.clock
 
     async def run(self) -> None:
         # Subscribing before the topics exist would leave the group without partitions until the next
@@ -116,10 +120,11 @@ class ReportConsumer:
                 except Exception as single:
                     await self._unstorable(record, event, dlq, single)
                 else:
-                    self._count(event, outcome)
+                    self._count(event, outcome, self._clock())
             return
+        stored = self._clock()
         for (_record, event), outcome in zip(readable, outcomes, strict=True):
-            self._count(event, outcome)
+            self._count(event, outcome, stored)
 
     async def _store(self, events: list[StatusEvent | HeartbeatEvent]) -> list[Outcome]:
         async for attempt in retrying(f"storing {len(events)} report(s)", give_up_after=None):
@@ -140,10 +145,11 @@ class ReportConsumer:
         log.error("%s report from %s could not be stored: %r", _kind(event), event.cluster, error)
         await self._reject(record, dlq, "unstorable", repr(error))
 
-    def _count(self, event: StatusEvent | HeartbeatEvent, outcome: Outcome) -> None:
+    def _count(self, event: StatusEvent | HeartbeatEvent, outcome: Outcome, stored: datetime) -> None:
         kind = _kind(event)
         if outcome is Outcome.INGESTED:
             self._metrics.reports_ingested.labels(type=kind).inc()
+            self._metrics.report_ingest_lag.labels(type=kind).observe(ingest_lag_seconds(event.data.time, stored))
             return
         if outcome is Outcome.UNKNOWN_CLUSTER:
             log.info("skipping a %s report from unknown cluster %s", kind, event.cluster)

@@ -41,6 +41,12 @@ class HubSettings(BaseSettings, KafkaClientFields):
         default=1.0, gt=0, description="Fallback look for due runs; reports and controls wake the driver at once."
     )
     report_group_id: str = "fleetcast-hub"
+    metrics_interval_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="How often the gauges /metrics serves are refreshed from the store and the DLQ topic "
+        "(one loop; a scrape never queries the store).",
+    )
 
     topic_replication_factor: int = Field(default=1, ge=1)
     report_partitions: int = Field(default=1, ge=1)

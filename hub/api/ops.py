@@ -64,10 +64,5 @@ async def readyz(request: Request) -> JSONResponse:
     },
 )
 async def metrics(services: ServicesDep) -> Response:
-    try:
-        await services.fleet.refresh_gauges(services.metrics)
-        await services.drift.refresh_gauges(services.metrics)
-    except Exception:
-        # Counters are still worth serving when the store is briefly away.
-        log.warning("could not refresh the gauges from the store", exc_info=True)
+    # Only what is in memory: the gauges from the store are refreshed by hub/observability/collector.py.
     return Response(generate_latest(services.metrics.registry), media_type=CONTENT_TYPE_LATEST)

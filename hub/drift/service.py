@@ -6,7 +6,6 @@ from hub.drift import store
 from hub.drift.cursors import DEFAULT_LIMIT, CursorError, decode_cursor, encode_cursor
 from hub.drift.views import DriftListOut, entry_out
 from hub.errors import Invalid
-from hub.metrics import HubMetrics
 from hub.services.context import ServiceContext
 from schemas.v1 import is_dns_label
 
@@ -47,11 +46,3 @@ class DriftService:
             items=items,
             next_cursor=encode_cursor(found.next_cursor) if found.next_cursor else None,
         )
-
-    async def refresh_gauges(self, metrics: HubMetrics) -> None:
-        async with self.ctx.reading() as session:
-            counts = await store.drifting_by_pair(session)
-        # Cleared first: a pair that stopped drifting must drop to nothing, not keep its last value.
-        metrics.drifted_objects.clear()
-        for (cluster, application, mode), count in counts.items():
-            metrics.drifted_objects.labels(cluster=cluster, application=application, mode=mode).set(count)

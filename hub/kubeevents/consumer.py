@@ -14,6 +14,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from hub.errors import is_retriable, retrying
 from hub.kubeevents.service import KubeEventService, Outcome
 from hub.metrics import HubMetrics
+from hub.observability.gauges import ingest_lag_seconds
 from hub.settings import HubSettings
 from schemas.kafka import consumer_kwargs, producer_kwargs
 from schemas.v1 import KubeEventsEvent, WireError
@@ -116,9 +117,12 @@ class KubeEventConsumer:
                     log.error("events from %s could not be stored: %r", event.data.cluster, single)
                     await self._reject(record, dlq, "unstorable", repr(single))
                     outcomes.append(None)
-        for outcome in outcomes:
+        stored = self._events.ctx.clock()
+        for (_record, event), outcome in zip(readable, outcomes, strict=True):
             if outcome is Outcome.INGESTED:
                 self._metrics.reports_ingested.labels(type=KIND).inc()
+                lag = ingest_lag_seconds(event.data.time, stored)
+                self._metrics.report_ingest_lag.labels(type=KIND).observe(lag)
             elif outcome is Outcome.UNKNOWN_CLUSTER:
                 self._metrics.reports_skipped.labels(reason=outcome.value).inc()
 

@@ -1,17 +1,12 @@
-"""Fleet-wide views (which versions and images run where) and the gauges /metrics reports."""
+"""Fleet-wide views: which versions and images run where."""
 
 from __future__ import annotations
 
-from collections import Counter
-from datetime import timedelta
-
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.clusterstates import ClusterState, cluster_state
 from hub.errors import Invalid
 from hub.fleetviews import ApplicationVersions, Deployment, ImageVersions, images_view, versions_view
-from hub.metrics import HubMetrics
 from hub.selectors import Selector, SelectorError, parse_selector
 from hub.services.context import ServiceContext
 from hub.store import models
@@ -67,24 +62,3 @@ class FleetService:
         parsed = _selector(selector)
         async with self.ctx.reading() as session:
             return images_view(await self._deployments(session), parsed, name)
-
-    async def refresh_gauges(self, metrics: HubMetrics) -> None:
-        """Gauges are computed when scraped, from the store, so every replica reports the same truth."""
-        now = self.ctx.clock()
-        unreachable_after = timedelta(seconds=self.ctx.settings.unreachable_after_seconds)
-        async with self.ctx.reading() as session:
-            states = Counter(
-                cluster_state(seen, now, unreachable_after)
-                for seen in await session.scalars(select(models.Cluster.last_seen))
-            )
-            health = Counter(d.health for d in await self._deployments(session) if not d.removed)
-            pending = await session.scalar(
-                select(func.count())
-                .select_from(models.OutboxRecord)
-                .where(models.OutboxRecord.sent_at.is_(None), models.OutboxRecord.failed_at.is_(None))
-            )
-        for state in ClusterState:
-            metrics.clusters.labels(state=state.value).set(states.get(state, 0))
-        for value in {h.value for h in Health} | set(health):
-            metrics.applications_health.labels(health=value).set(health.get(value, 0))
-        metrics.outbox_pending.set(pending or 0)

@@ -154,6 +154,8 @@ async def test_reports_show_health_revisions_images_and_state(local_fleet: Runni
         assert hub.metric("fleetcast_hub_reports_rejected_total", {"reason": "malformed-json"}) >= 1
         assert hub.metric("fleetcast_hub_reports_skipped_total", {"reason": "unknown-cluster"}) >= 1
 
+        # The gauges are refreshed by the hub's collector loop; one refresh now rather than waiting for it.
+        await hub.app.state.gauges.refresh()
         metrics = (await client.get("/metrics")).text
         assert 'fleetcast_hub_clusters{state="ready"} 1.0' in metrics
         assert 'fleetcast_hub_clusters{state="pending"} 1.0' in metrics

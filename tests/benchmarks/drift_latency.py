@@ -108,7 +108,7 @@ async def measure(kubeconfig: Path, edits: int) -> None:
         detector.observe(event_type, obj)
         decide_times.append(time.perf_counter() - started)
 
-    watcher = Watcher(kube, settings, detector.observe_list, on_event)
+    watcher = Watcher(kube, settings, detector.observe_list, on_event, lambda _reason: None)
     try:
         await applier.apply_all(objects)
         ref: ObjectRef = ref_of(objects[1])

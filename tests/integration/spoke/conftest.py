@@ -31,6 +31,7 @@ from prometheus_client import CollectorRegistry
 from schemas.v1 import (
     Bundle,
     BundleEvent,
+    DriftPolicy,
     Heartbeat,
     HeartbeatEvent,
     Removal,
@@ -136,9 +137,16 @@ class Fleet:
         return self.generation[application]
 
     async def publish_bundle(
-        self, application: str, revision: int, manifests: list[dict[str, Any]], generation: int | None = None
+        self,
+        application: str,
+        revision: int,
+        manifests: list[dict[str, Any]],
+        generation: int | None = None,
+        drift: DriftPolicy | None = None,
     ) -> Bundle:
-        bundle = Bundle.build(application, revision, generation or self.next_generation(application), manifests)
+        bundle = Bundle.build(
+            application, revision, generation or self.next_generation(application), manifests, drift=drift
+        )
         event = BundleEvent(source="hub", cluster=self.cluster, data=bundle)
         await self.producer.send_and_wait(self.topic, encode(event), key=desired_key(application))
         return bundle

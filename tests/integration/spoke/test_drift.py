@@ -126,7 +126,7 @@ async def watch(rig_: Rig, fleet: Fleet) -> Watcher:
             rig_.deleted.add(str((obj.get("metadata") or {}).get("name")))
         rig_.detector.observe(event_type, obj)
 
-    watcher = Watcher(rig_.kube, fleet.settings(), rig_.detector.observe_list, on_event)
+    watcher = Watcher(rig_.kube, fleet.settings(), rig_.detector.observe_list, on_event, lambda _reason: None)
     watcher.ensure({("apps/v1", "Deployment"), ("v1", "ConfigMap")})
     return watcher
 

@@ -12,6 +12,7 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 
 from schemas.v1 import (
+    DriftPolicy,
     DryRunObject,
     DryRunReply,
     DryRunRequest,
@@ -98,7 +99,8 @@ async def test_a_dry_run_shows_what_apply_would_revert_and_changes_nothing(fleet
     ]
     async with running_spoke(fleet.settings()):
         await listening(fleet, fleet.producer)
-        await fleet.publish_bundle(app, 1, rev1)
+        # Under `alert`: the hand edit below stays (under `correct` the spoke would undo it at once).
+        await fleet.publish_bundle(app, 1, rev1, drift=DriftPolicy(mode="alert"))
         await fleet.status(app, lambda r: r.last_applied_revision == 1)
 
         # Nothing changed: every object unchanged, no diff.

@@ -31,9 +31,9 @@ from typing import Any
 import httpx
 import yaml
 
-from deploy.local import kube
 from deploy.local.fleet import LocalFleet
 from deploy.local.settings import DevSettings
+from tests import kube
 from tests.benchmarks.change_latency import percentile
 
 CLUSTER = "cluster-1"

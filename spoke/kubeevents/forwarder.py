@@ -164,13 +164,15 @@ class KubeEventsForwarder:
         application = self.application_of(event.object)
         if application is None and not followed(event.object):
             return False  # no managed object can own it: not even a lookup
-        if not self.seen.first_time(occurrence):
+        if occurrence in self.seen:
             return False
         if application is not None:
             selected: Selected | None = attributed(occurrence, event, application, None)
         else:
             selected = await self._attribute(occurrence, event, Link(event.object, subject_uid(raw)))
-        if selected is None:
+        # Remembered only once forwarded: an event offered before its managed object was known (a relist
+        # at start) still goes out when offered again.
+        if selected is None or not self.seen.first_time(occurrence):
             return False
         if self.batches.offer(selected, self.clock()):
             return True

@@ -153,6 +153,9 @@ class Seen:
         self.most = most
         self._seen: OrderedDict[Occurrence, None] = OrderedDict()
 
+    def __contains__(self, occurrence: Occurrence) -> bool:
+        return occurrence in self._seen
+
     def first_time(self, occurrence: Occurrence) -> bool:
         """True once per occurrence (as long as it is remembered)."""
         if occurrence in self._seen:

@@ -201,3 +201,27 @@ async def test_an_owner_that_cannot_be_read_loses_the_event_and_counts_it() -> N
     counts = Counts()
     assert not await owned_forwarder(recreated, counts, []).offer(pod_event())
     assert counts.counts["unresolved"] == 1
+
+
+async def test_an_event_offered_before_its_owner_was_known_to_be_managed_goes_out_when_offered_again() -> None:
+    cluster, counts, sent = a_replicaset_of_web(), Counts(), []
+    managed: set[ObjectRef] = set()
+
+    async def send(topic: str, key: bytes, value: bytes) -> None:
+        sent.append(value)
+
+    forwarder = KubeEventsForwarder(
+        "c1",
+        cast(Kube, None),
+        SpokeSettings(cluster_id="c1"),
+        lambda ref: "shop" if ref in managed else None,
+        send,
+        counts,
+        clock=lambda: 1.0,
+        fetch=cluster.get,
+    )
+    assert not await forwarder.offer(pod_event())  # at start: the applier has not said what is managed yet
+    managed.add(WEB)
+    assert await forwarder.offer(pod_event())  # the relist: the same occurrence, now attributed
+    assert not await forwarder.offer(pod_event())  # and only once
+    assert len(cluster.reads) == 2  # the owners were remembered from the first time

@@ -118,7 +118,7 @@ class SpokeMetrics:
         )
         self.kube_events_total = Counter(
             "fleetcast_spoke_kube_events_total",
-            "Kubernetes Events of managed objects, by result (forwarded, dropped).",
+            "Kubernetes Events of managed objects, by result (forwarded, dropped, unresolved).",
             [CLUSTER, "result"],
             registry=registry,
         )
@@ -142,7 +142,7 @@ _KNOWN: dict[str, tuple[str, ...]] = {
     "events_total": ("bundle", "removal", "tombstone", "stale", "duplicate", "malformed"),
     "watch_restarts_total": ("expired", "gone", "error"),
     "reports_total": ("status", "heartbeat", "kube-events"),
-    "kube_events_total": ("forwarded", "dropped"),
+    "kube_events_total": ("forwarded", "dropped", "unresolved"),
     "dry_runs_total": ("answered", "expired", "malformed", "failed"),
 }
 

@@ -61,6 +61,11 @@ class SpokeSettings(BaseSettings, KafkaClientFields):
     events_flush_interval: float = Field(default=1.0, gt=0)
     # At start, Events up to this old are forwarded too (a restart does not replay the cluster's past).
     events_backfill: float = Field(default=300.0, ge=0)
+    # Events about objects a managed one owns (a Pod of a Deployment) are attributed to it through
+    # ownerReferences (spoke/kubeevents/owners.py): at most this many owners followed, and this many
+    # objects' owners remembered (uid -> owner) so a recurring event about a pod costs no request.
+    events_owner_hops: int = Field(default=3, ge=0, le=5)
+    events_owner_cache: int = Field(default=4096, ge=1)
 
     # Drift under `correct` (spoke/drift/): after `drift_corrections_free` corrections of one object within
     # `drift_correction_window` seconds (another controller fighting us), wait before the next one:

@@ -245,7 +245,7 @@ def _events(client: HubClient, args: argparse.Namespace) -> tuple[Any, str]:
             e["cluster"],
             e["type"],
             e["reason"],
-            e["object"],
+            _about(e),
             str(e.get("count", 1)),
             _message(e.get("message") or ""),
         ]
@@ -257,6 +257,16 @@ def _events(client: HubClient, args: argparse.Namespace) -> tuple[Any, str]:
         return body, f"no events of {args.app}" + (f" on {args.cluster}" if args.cluster else "") + note
     table = render_table(["LAST SEEN", "CLUSTER", "TYPE", "REASON", "OBJECT", "COUNT", "MESSAGE"], rows)
     return body, table + note
+
+
+def _about(e: JSON) -> str:
+    """The event's object, and the managed object it is attributed to when it is not that one."""
+    return f"{e['object']} (of {e['owner']})" if e.get("owner") else str(e["object"])
+
+
+def _short(e: JSON) -> str:
+    """Kind/name of the event's object (describe's section already says the namespace)."""
+    return f"{e.get('kind')}/{e.get('name')}"
 
 
 def _indent(lines: list[str], by: str = "  ") -> list[str]:
@@ -304,13 +314,16 @@ def describe_text(d: JSON) -> str:
         events = o.get("events") or []
         if events:
             lines.append("  Events:")
+            # Events of the objects it owns (its pods) come with it: then each row says which object.
+            owned = any(e.get("owner") for e in events)
             rows = [
-                [e["type"], e["reason"], or_dash(e.get("last_time")), f"x{e.get('count', 1)}", _message(e["message"])]
+                [e["type"], e["reason"]]
+                + ([_short(e)] if owned else [])
+                + [or_dash(e.get("last_time")), f"x{e.get('count', 1)}", _message(e["message"])]
                 for e in events
             ]
-            lines += _indent(
-                render_table(["TYPE", "REASON", "LAST SEEN", "COUNT", "MESSAGE"], rows).splitlines(), "    "
-            )
+            head = ["TYPE", "REASON"] + (["OBJECT"] if owned else []) + ["LAST SEEN", "COUNT", "MESSAGE"]
+            lines += _indent(render_table(head, rows).splitlines(), "    ")
     return "\n".join(lines)
 
 

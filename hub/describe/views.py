@@ -33,7 +33,10 @@ class ObjectOut(BaseModel):
     drift: ObjectDrift | None = Field(description="How the live object differs from the release, while it does.")
     corrections: int = Field(description="Times the spoke re-applied it to correct drift.")
     last_correction: ObjectDrift | None
-    events: list[KubeEventOut] = Field(description="Its newest Kubernetes Events, newest first.")
+    events: list[KubeEventOut] = Field(
+        description="Its newest Kubernetes Events, newest first: its own and those of the objects it owns (its "
+        "pods, through their ReplicaSet or Job; each event's `object` says which)."
+    )
 
 
 class DescribeOut(BaseModel):
@@ -63,11 +66,19 @@ def _object(stored: Any) -> ObjectStatus | None:
         return None  # stored by an older hub in another shape: left out rather than fail the page
 
 
+def attributed_to(row: models.KubeEventRecord) -> Key:
+    """The managed object an event is shown under: its owner when the spoke attributed it to one (an
+    event about a Pod of a Deployment), else its own object."""
+    if row.owner_kind and row.owner_name:
+        return (row.owner_kind, row.owner_namespace, row.owner_name)
+    return (row.kind, row.namespace, row.name)
+
+
 def objects_view(stored: Sequence[Any], events: Sequence[models.KubeEventRecord]) -> list[ObjectOut]:
     """The report's objects in its order, each with its newest events (`events` newest first)."""
     by_object: dict[Key, list[models.KubeEventRecord]] = defaultdict(list)
     for row in events:
-        by_object[(row.kind, row.namespace, row.name)].append(row)
+        by_object[attributed_to(row)].append(row)
     out: list[ObjectOut] = []
     for item in stored:
         status = _object(item)

@@ -39,6 +39,11 @@ async def store_batch(
             continue  # an older copy of a series already stored newer (a replay)
         ref = event.object
         row.api_version, row.kind, row.namespace, row.name = ref.api_version, ref.kind, ref.namespace, ref.name
+        owner = event.owner
+        row.owner_api_version = owner.api_version if owner is not None else None
+        row.owner_kind = owner.kind if owner is not None else None
+        row.owner_namespace = owner.namespace if owner is not None else None
+        row.owner_name = owner.name if owner is not None else None
         row.type, row.reason, row.message, row.source = event.type, event.reason, event.message, event.source
         row.count = event.count
         row.first_time = as_utc(event.first_time) if event.first_time is not None else None

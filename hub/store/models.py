@@ -543,6 +543,11 @@ class KubeEventRecord(Base):
     last_time: Mapped[datetime]
     source: Mapped[str] = mapped_column(String(253))
     received_at: Mapped[datetime]
+    # The managed object the event is attributed to when it is about one it owns (a Pod of a Deployment).
+    owner_api_version: Mapped[str | None] = mapped_column(String(255))
+    owner_kind: Mapped[str | None] = mapped_column(String(63))
+    owner_namespace: Mapped[str | None] = mapped_column(String(63))
+    owner_name: Mapped[str | None] = mapped_column(String(253))
 
 
 class KubeEventDrops(Base):

@@ -27,9 +27,13 @@ class _Wire(BaseModel):
 
 
 class KubeEvent(_Wire):
-    """One Kubernetes Event (core/v1 or events.k8s.io/v1) about a managed object."""
+    """One Kubernetes Event (core/v1 or events.k8s.io/v1) about a managed object, or about an object a
+    managed one owns (a Pod of a Deployment, through its ReplicaSet)."""
 
-    object: ObjectRef = Field(description="The managed object the event is about (its involvedObject/regarding).")
+    object: ObjectRef = Field(
+        description="The object the event is about (its involvedObject/regarding): the managed object itself, "
+        "or, when `owner` is set, an object it owns."
+    )
     type: EventType
     reason: str = Field(max_length=128)
     message: str = Field(default="", max_length=MAX_EVENT_MESSAGE)
@@ -37,6 +41,11 @@ class KubeEvent(_Wire):
     first_time: AwareDatetime | None = None
     last_time: AwareDatetime
     source: str = Field(default="", max_length=253, description="The component that reported it.")
+    owner: ObjectRef | None = Field(
+        default=None,
+        description="The managed object the event is attributed to, found through ownerReferences, when "
+        "`object` is not managed itself (a Pod -> its ReplicaSet -> this Deployment); None when it is.",
+    )
 
 
 class KubeEventBatch(_Wire):

@@ -1,9 +1,10 @@
 """Which Kubernetes Events the spoke forwards, and how many. Pure: explicit clocks, no I/O.
 
 An Event (core/v1 or events.k8s.io/v1: the same objects, two shapes) is forwarded when the object it
-is about (involvedObject / regarding) is one an application manages; Warnings always, Normal ones
-only when configured. The cluster updates an Event in place as it recurs (count / series.count), so
-one occurrence is identified by (uid, count): a relist or a repeated watch event is not sent twice.
+is about (involvedObject / regarding) is one an application manages, or is owned by one
+(spoke/kubeevents/owners.py); Warnings always, Normal ones only when configured. The cluster updates
+an Event in place as it recurs (count / series.count), so one occurrence is identified by (uid, count):
+a relist or a repeated watch event is not sent twice.
 Each application has a token bucket (a rate and a burst) and a batch holds at most
 MAX_EVENTS_PER_BATCH; what does not fit is counted as `dropped` and said in the next batch.
 """
@@ -58,10 +59,25 @@ def _ref(subject: Mapping[str, Any]) -> ObjectRef | None:
     )
 
 
+def _new_api(raw: Mapping[str, Any]) -> bool:
+    return "regarding" in raw or str(raw.get("apiVersion", "")).startswith("events.k8s.io/")
+
+
+def _subject(raw: Mapping[str, Any]) -> Mapping[str, Any]:
+    subject = (raw.get("regarding") if _new_api(raw) else raw.get("involvedObject")) or {}
+    return subject if isinstance(subject, Mapping) else {}
+
+
+def subject_uid(raw: Mapping[str, Any]) -> str | None:
+    """The uid of the object the Event is about, when the reporter said it (kubelet and controllers do)."""
+    uid = _subject(raw).get("uid")
+    return str(uid) if uid else None
+
+
 def kube_event_of(raw: Mapping[str, Any]) -> tuple[Occurrence, KubeEvent] | None:
     """The KubeEvent an Event object describes (either API's shape); None if it says too little."""
-    new_api = "regarding" in raw or str(raw.get("apiVersion", "")).startswith("events.k8s.io/")
-    subject = (raw.get("regarding") if new_api else raw.get("involvedObject")) or {}
+    new_api = _new_api(raw)
+    subject = _subject(raw)
     ref = _ref(subject)
     event_type: EventType = "Warning" if raw.get("type") == "Warning" else "Normal"
     if ref is None or raw.get("type") not in (None, "", "Normal", "Warning"):
@@ -104,14 +120,26 @@ def kube_event_of(raw: Mapping[str, Any]) -> tuple[Occurrence, KubeEvent] | None
     return (uid, event.count), event
 
 
-def select(raw: Mapping[str, Any], application_of: ApplicationOf, forward_normal: bool) -> Selected | None:
-    """The event to forward, and for which application; None: not one of ours, or not wanted."""
+def candidate(raw: Mapping[str, Any], forward_normal: bool) -> tuple[Occurrence, KubeEvent] | None:
+    """The event if it is of a wanted type, whoever its object belongs to."""
     found = kube_event_of(raw)
+    if found is None or (found[1].type == "Normal" and not forward_normal):
+        return None
+    return found
+
+
+def attributed(occurrence: Occurrence, event: KubeEvent, application: str, owner: ObjectRef | None) -> Selected:
+    """The event to forward for `application`, saying which managed object owns its object (if not itself)."""
+    return Selected(application, occurrence, event if owner is None else event.model_copy(update={"owner": owner}))
+
+
+def select(raw: Mapping[str, Any], application_of: ApplicationOf, forward_normal: bool) -> Selected | None:
+    """The event to forward, and for which application, when its own object is managed; None: not one of
+    ours (the forwarder may still find a managed owner, spoke/kubeevents/owners.py), or not wanted."""
+    found = candidate(raw, forward_normal)
     if found is None:
         return None
     occurrence, event = found
-    if event.type == "Normal" and not forward_normal:
-        return None
     application = application_of(event.object)
     if application is None:
         return None
@@ -124,6 +152,9 @@ class Seen:
     def __init__(self, most: int = 10_000) -> None:
         self.most = most
         self._seen: OrderedDict[Occurrence, None] = OrderedDict()
+
+    def __contains__(self, occurrence: Occurrence) -> bool:
+        return occurrence in self._seen
 
     def first_time(self, occurrence: Occurrence) -> bool:
         """True once per occurrence (as long as it is remembered)."""

@@ -3,7 +3,8 @@ processes): someone edits a deployment's image on a cluster as `kubectl edit` do
 patch under another field manager). Under `alert` the edit stays, `fleetcast drift` and `fleetcast
 describe` show it with its field path and who made it, and a `drift.detected` notification is
 delivered; under `correct` the spoke puts the object back and the correction is counted. A Warning
-event about a managed object shows in `fleetcast events` and in `describe`.
+event about a managed object shows in `fleetcast events` and in `describe`, and so does one about a pod
+the real controllers made for a managed Deployment (under the Deployment).
 
 These need the spoke side of issue 8 (drift detection, Events forwarding)."""
 
@@ -167,6 +168,46 @@ def test_a_warning_event_shows_in_fleetcast_events_and_describe(
     assert text.returncode == 0 and reason in text.stdout, text.stdout
     described = fleet.cli("describe", app_name, "--cluster", CLUSTER)
     assert described.returncode == 0 and reason in described.stdout, described.stdout
+    assert fleet.cli("delete", app_name).returncode == 0
+
+
+def pods_of_web(kubeconfig: Path, namespace: str) -> list[dict[str, Any]]:
+    async def go() -> list[dict[str, Any]]:
+        async with kube.dynamic(kubeconfig) as client:
+            pods = await client.resources.get(api_version="v1", kind="Pod")
+            listed = kube.checked(await client.get(pods, namespace=namespace, label_selector="app=web")).to_dict()
+            return [p for p in listed.get("items") or [] if (p.get("metadata") or {}).get("ownerReferences")]
+
+    return asyncio.run(go())
+
+
+def test_a_warning_about_a_pod_of_a_managed_deployment_shows_under_the_deployment(
+    fleet: Fleetcast, app_name: str, tmp_path: Path
+) -> None:
+    """The pod is the real controllers' (Fleetcast applied only the Deployment); the Warning about it,
+    as the kubelet reports a crash loop, shows in `fleetcast events` and under the Deployment in describe."""
+    deploy(fleet, app_name, write(tmp_path / "app.yaml", web_app(app_name, image_for(app_name, "1.0.0"))))
+    eventually(lambda: converged(fleet, app_name, 1, {CLUSTER}), "revision 1 Ready", timeout=120)
+    kubeconfig = fleet.cluster_files(CLUSTER).kubeconfig
+    pod = eventually(lambda: (pods_of_web(kubeconfig, app_name) or [None])[0], "a pod of web", timeout=120)
+    reason = f"E2EBackOff{uuid.uuid4().hex[:6]}"
+    backoff = warning_event(app_name, pod, reason)
+    backoff["involvedObject"] |= {"apiVersion": "v1", "kind": "Pod", "name": pod["metadata"]["name"]}
+    backoff["source"] = {"component": "kubelet"}
+    kube.create(kubeconfig, backoff)
+
+    def shown() -> dict[str, Any] | None:
+        events = fleet.cli_json("events", app_name, "--cluster", CLUSTER, "--type", "Warning")["items"]
+        return next((e for e in events if e["reason"] == reason), None)
+
+    event = eventually(shown, "the pod's Warning in fleetcast events", timeout=120)
+    assert event["object"] == f"Pod/{app_name}/{pod['metadata']['name']}"
+    assert event["owner"] == f"Deployment/{app_name}/web"
+    described = fleet.cli_json("describe", app_name, "--cluster", CLUSTER)
+    [web] = [o for o in described["objects"] if o["kind"] == "Deployment"]
+    assert reason in [e["reason"] for e in web["events"]]
+    text = fleet.cli("describe", app_name, "--cluster", CLUSTER)
+    assert text.returncode == 0 and f"Pod/{pod['metadata']['name']}" in text.stdout, text.stdout
     assert fleet.cli("delete", app_name).returncode == 0
 
 

@@ -238,3 +238,58 @@ def test_describe_reads_like_kubectl_describe() -> None:
     assert "By:         kubectl" in text
     assert "Available  False" in text
     assert "FailedCreate" in text
+
+
+def test_events_of_owned_objects_say_which_object_and_whose() -> None:
+    body = {
+        "application": "web",
+        "dropped": 0,
+        "items": [
+            {
+                "cluster": "c1",
+                "object": "Pod/default/web-7d4b9-x2",
+                "owner": "Deployment/default/web",
+                "type": "Warning",
+                "reason": "BackOff",
+                "message": "Back-off restarting failed container",
+                "count": 5,
+                "last_time": "2026-11-22T12:00:00Z",
+            }
+        ],
+    }
+    _data, text, _requests = run(["events", "web"], body)
+    assert "Pod/default/web-7d4b9-x2 (of Deployment/default/web)" in text
+    section = {
+        "object": "Deployment/default/web",
+        "api_version": "apps/v1",
+        "health": "Degraded",
+        "events": [
+            {
+                "type": "Warning",
+                "reason": "BackOff",
+                "kind": "Pod",
+                "name": "web-7d4b9-x2",
+                "owner": "x",
+                "count": 5,
+                "last_time": "t",
+                "message": "back-off",
+            },
+            {
+                "type": "Warning",
+                "reason": "ProgressDeadlineExceeded",
+                "kind": "Deployment",
+                "name": "web",
+                "count": 1,
+                "last_time": "t",
+                "message": "too slow",
+            },
+        ],
+    }
+    text = describe_text({"application": "web", "cluster": "c1", "revision": 1, "objects": [section]})
+    [head, pod_row, own_row] = [
+        line.strip()
+        for line in text.splitlines()
+        if "BackOff" in line or "OBJECT" in line or "ProgressDeadline" in line
+    ]
+    assert head.split()[:3] == ["TYPE", "REASON", "OBJECT"]
+    assert "Pod/web-7d4b9-x2" in pod_row and "Deployment/web" in own_row

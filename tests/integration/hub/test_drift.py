@@ -280,3 +280,48 @@ async def test_events_are_stored_bounded_newest_first_and_bad_records_go_to_the_
         assert (await client.get(f"/api/v1/applications/{app}/events", params={"limit": 0})).status_code == 422
         assert (await client.get(f"/api/v1/applications/{app}/clusters/{unique()}")).status_code == 404
         assert (await client.get(f"/api/v1/applications/{app}/clusters/Bad_Name")).status_code == 422
+
+
+async def test_events_of_an_owned_pod_are_described_under_the_managed_deployment(
+    local_fleet: RunningFleet, running_hub: Any
+) -> None:
+    kafka = local_fleet.kafka_bootstrap
+    cluster, app = unique(), unique("app")
+    hub: RunningHub
+    async with running_hub() as hub:
+        client = hub.client
+        assert (await client.post("/api/v1/clusters", json={"id": cluster, "labels": {}})).status_code == 201
+        assert (
+            await client.put(f"/api/v1/applications/{app}", json={"manifests": [DEPLOYMENT], "selector": ""})
+        ).status_code == 201
+        await wait_desired(kafka, cluster, 1)
+        now = datetime.now(UTC)
+        pod = ObjectRef(api_version="v1", kind="Pod", name="web-7d4b9-x2", namespace="shop")
+        backoff = warning("BackOff", now).model_copy(update={"object": pod, "owner": REF, "source": "kubelet"})
+        await produce(
+            kafka,
+            [
+                (STATUS_TOPIC, status_key(cluster, app), encode(report(cluster, app, drift=None, time=now))),
+                (EVENTS_TOPIC, events_key(cluster), encode(kube_events(cluster, app, [backoff, warning("Own", now)]))),
+            ],
+        )
+
+        async def described() -> dict[str, Any] | None:
+            body: dict[str, Any] = (await client.get(f"/api/v1/applications/{app}/clusters/{cluster}")).json()
+            objects = body.get("objects") or []
+            return body if objects and len(objects[0]["events"]) == 2 else None
+
+        body = await eventually(described, 60, "the pod's event under the deployment")
+        [deployment] = body["objects"]
+        assert deployment["object"] == "Deployment/shop/web"
+        by_reason = {e["reason"]: e for e in deployment["events"]}
+        assert (by_reason["BackOff"]["object"], by_reason["BackOff"]["owner"]) == (
+            "Pod/shop/web-7d4b9-x2",
+            "Deployment/shop/web",
+        )
+        assert by_reason["BackOff"]["owner_api_version"] == "apps/v1" and by_reason["Own"]["owner"] is None
+        listed = (await client.get(f"/api/v1/applications/{app}/events")).json()
+        assert {(e["object"], e["owner"]) for e in listed["items"]} == {
+            ("Pod/shop/web-7d4b9-x2", "Deployment/shop/web"),
+            ("Deployment/shop/web", None),
+        }

@@ -72,3 +72,20 @@ def test_each_object_gets_its_health_conditions_drift_and_own_events() -> None:
     assert web.corrections == 1
     assert [e.reason for e in web.events] == [f"R{i}" for i in range(1, EVENTS_PER_OBJECT + 1)]
     assert view[1].events == []  # a Service of the same name has its own events
+
+
+def test_events_of_an_owned_pod_are_shown_under_the_managed_object_that_owns_it() -> None:
+    pod_event = kube_event(1, "web-7d4b9-x2", "BackOff", kind="Pod")
+    pod_event.api_version = "v1"
+    pod_event.owner_api_version, pod_event.owner_kind = "apps/v1", "Deployment"
+    pod_event.owner_namespace, pod_event.owner_name = "default", "web"
+    own_event = kube_event(2, "web", "ProgressDeadlineExceeded")
+    stray = kube_event(3, "web-7d4b9-x2", "NotOurs", kind="Pod")  # no owner: matches no managed object
+    view = objects_view([stored("web"), stored("web", kind="Service")], [pod_event, own_event, stray])
+    web = view[0]
+    assert [(e.reason, e.object, e.owner) for e in web.events] == [
+        ("BackOff", "Pod/default/web-7d4b9-x2", "Deployment/default/web"),
+        ("ProgressDeadlineExceeded", "Deployment/default/web", None),
+    ]
+    assert web.events[0].owner_api_version == "apps/v1" and web.events[1].owner_api_version is None
+    assert view[1].events == []

@@ -69,7 +69,7 @@ def rollout(fleet: Fleetcast, app: str) -> dict[str, Any]:
     return status
 
 
-def until(fleet: Fleetcast, app: str, state: str, timeout: float = 120) -> dict[str, Any]:
+def until(fleet: Fleetcast, app: str, state: str, timeout: float = 240) -> dict[str, Any]:
     def check() -> dict[str, Any]:
         status = rollout(fleet, app)
         # on failure, eventually shows this: where the run is and what it waits for
@@ -302,7 +302,9 @@ def test_a_hub_killed_mid_soak_resumes_without_dispatching_anyone_twice(
     fleet: Fleetcast, app_name: str, tmp_path: Path
 ) -> None:
     baseline(fleet, app_name, tmp_path)
-    spec = {"waves": waves(staging={"minHealthy": "2s"}, canary={"minHealthy": "10s"}, prod={"minHealthy": "2s"})}
+    # The canary's soak is the window the kill must land in, seen through `rollout status` polls: long
+    # enough for a few polls however slow the machine makes each `fleetcast` call.
+    spec = {"waves": waves(staging={"minHealthy": "2s"}, canary={"minHealthy": "30s"}, prod={"minHealthy": "2s"})}
     strategy(fleet, tmp_path, f"soak-{app_name}", spec)
     new = release(fleet, app_name, tmp_path, "1.0.1", f"soak-{app_name}")
 

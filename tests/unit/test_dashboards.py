@@ -159,3 +159,19 @@ def test_substitution_leaves_no_variable_behind(names: list[str], value: str) ->
     result = substitute(expr, dict.fromkeys(names, value))
     assert "$" not in result
     assert result.count(value) >= 2 * len(names)
+
+
+def test_the_queries_command_prints_every_panel_query_with_the_values_given(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["--queries", "--set", "cluster=edge-7"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    expected = [q for board in committed().values() for q in panel_queries(board, {**EXAMPLE_VALUES, "cluster": "x"})]
+    assert len(lines) == len(expected)
+    assert 'fleetcast-cluster\tReachable (A)\tmax(fleetcast_hub_cluster_up{cluster="edge-7"})' in lines
+    assert all("$" not in line for line in lines)
+
+
+def test_the_queries_command_asks_for_a_variable_it_was_not_given(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--queries"]) == 2
+    assert "no value for $cluster" in capsys.readouterr().err

@@ -109,7 +109,7 @@ class Fleet:
     async def create_topic(self) -> None:
         await create_topics(self.bootstrap, [desired_topic_spec(self.cluster)])
 
-    async def heartbeat(self, timeout: float = 60.0) -> Heartbeat:
+    async def heartbeat(self, timeout: float = 30.0) -> Heartbeat:
         consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
         await consumer.start()
         try:

@@ -90,7 +90,7 @@ async def read_all_async(bootstrap: str, topic: str) -> list[Record]:
 
 
 async def first_record(
-    bootstrap: str, topic: str, matches: Callable[[Record], bool], timeout: float = 30.0, what: str = "record"
+    bootstrap: str, topic: str, matches: Callable[[Record], bool], timeout: float = 60.0, what: str = "record"
 ) -> Record:
     """Read `topic` from its start, waiting for new records, until one `matches`."""
     deadline = time.monotonic() + timeout

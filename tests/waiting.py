@@ -1,4 +1,7 @@
-"""Waiting in tests with deadlines, never bare sleeps: poll until a check holds, or fail saying what."""
+"""Waiting in tests with deadlines, never bare sleeps: poll until a check holds, or fail saying what.
+
+The timeouts are safety nets, not thresholds: a wait returns as soon as its check holds, so they are
+generous enough for a busy machine (tests must pass while something else loads every core)."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 
-def eventually(check: Callable[[], T | None], what: str, timeout: float = 60.0, interval: float = 0.25) -> T:
+def eventually(check: Callable[[], T | None], what: str, timeout: float = 120.0, interval: float = 0.25) -> T:
     """Poll `check` until it returns something truthy; fail naming `what` and the last value seen.
     An AssertionError from `check` counts as "not yet"."""
     deadline = time.monotonic() + timeout
@@ -28,7 +31,7 @@ def eventually(check: Callable[[], T | None], what: str, timeout: float = 60.0, 
 
 
 async def eventually_async(
-    check: Callable[[], Awaitable[T | None]], timeout: float = 30.0, what: str = "condition", interval: float = 0.1
+    check: Callable[[], Awaitable[T | None]], timeout: float = 60.0, what: str = "condition", interval: float = 0.1
 ) -> T:
     """The same for coroutines: await `check` until it returns something truthy."""
     deadline = time.monotonic() + timeout

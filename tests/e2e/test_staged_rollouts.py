@@ -69,7 +69,7 @@ def rollout(fleet: Fleetcast, app: str) -> dict[str, Any]:
     return status
 
 
-def until(fleet: Fleetcast, app: str, state: str, timeout: float = 120) -> dict[str, Any]:
+def until(fleet: Fleetcast, app: str, state: str, timeout: float = 240) -> dict[str, Any]:
     def check() -> dict[str, Any]:
         status = rollout(fleet, app)
         # on failure, eventually shows this: where the run is and what it waits for
@@ -202,13 +202,14 @@ def test_a_broken_release_pauses_at_the_failing_wave_and_rollback_restores_the_b
     fleet: Fleetcast, app_name: str, tmp_path: Path
 ) -> None:
     old = baseline(fleet, app_name, tmp_path)
-    spec = {"waves": waves(staging={"progressDeadline": "20s"}, canary={}, prod={})}
+    # The wave's deadline also bounds the rollback's restore of the baseline: wide enough for a busy machine.
+    spec = {"waves": waves(staging={"progressDeadline": "30s"}, canary={}, prod={})}
     strategy(fleet, tmp_path, f"halt-{app_name}", spec)
     new = release(fleet, app_name, tmp_path, "1.0.1-broken", f"halt-{app_name}", broken=True)
 
     status = until(fleet, app_name, "paused")
     assert status["reason"].startswith(
-        "wave staging: 1 of 1 cluster(s) failed, 0 tolerated: cluster-1: not healthy within 20s"
+        "wave staging: 1 of 1 cluster(s) failed, 0 tolerated: cluster-1: not healthy within 30s"
     )
     assert states(status)["cluster-1"] == "failed"
     # the later waves never saw it
@@ -240,11 +241,12 @@ def test_a_failed_wave_rolls_back_by_itself_every_changed_wave_in_reverse_order(
     fleet: Fleetcast, app_name: str, tmp_path: Path
 ) -> None:
     old = baseline(fleet, app_name, tmp_path)
-    # staging tolerates its failure, so the broken release reaches the canary, which does not
+    # staging tolerates its failure, so the broken release reaches the canary, which does not. The waves'
+    # deadlines also bound the restores of the baseline: wide enough for a busy machine.
     spec = {
         "waves": waves(
-            staging={"progressDeadline": "15s", "maxFailures": 1},
-            canary={"progressDeadline": "15s"},
+            staging={"progressDeadline": "30s", "maxFailures": 1},
+            canary={"progressDeadline": "30s"},
             prod={},
         ),
         "onFailure": "rollback",
@@ -302,7 +304,9 @@ def test_a_hub_killed_mid_soak_resumes_without_dispatching_anyone_twice(
     fleet: Fleetcast, app_name: str, tmp_path: Path
 ) -> None:
     baseline(fleet, app_name, tmp_path)
-    spec = {"waves": waves(staging={"minHealthy": "2s"}, canary={"minHealthy": "10s"}, prod={"minHealthy": "2s"})}
+    # The canary's soak is the window the kill must land in, seen through `rollout status` polls: long
+    # enough for a few polls however slow the machine makes each `fleetcast` call.
+    spec = {"waves": waves(staging={"minHealthy": "2s"}, canary={"minHealthy": "30s"}, prod={"minHealthy": "2s"})}
     strategy(fleet, tmp_path, f"soak-{app_name}", spec)
     new = release(fleet, app_name, tmp_path, "1.0.1", f"soak-{app_name}")
 
@@ -332,7 +336,8 @@ def test_a_cluster_that_goes_silent_in_its_wave_fails_the_gate_and_resume_judges
     fleet: Fleetcast, app_name: str, tmp_path: Path
 ) -> None:
     baseline(fleet, app_name, tmp_path)
-    spec = {"waves": waves(staging={"minHealthy": "2s"}, canary={"progressDeadline": "20s"}, prod={})}
+    # The canary's deadline also bounds its judgement after the resume: wide enough for a busy machine.
+    spec = {"waves": waves(staging={"minHealthy": "2s"}, canary={"progressDeadline": "30s"}, prod={})}
     strategy(fleet, tmp_path, f"quiet-{app_name}", spec)
     fleet.kill_spoke("cluster-3")
     new = release(fleet, app_name, tmp_path, "1.0.1", f"quiet-{app_name}")
@@ -340,7 +345,7 @@ def test_a_cluster_that_goes_silent_in_its_wave_fails_the_gate_and_resume_judges
     status = until(fleet, app_name, "paused")
     canary = next(c for c in status["clusters"] if c["cluster"] == "cluster-3")
     assert canary["state"] == "failed"
-    assert "not healthy within 20s: unreachable (last heartbeat" in canary["detail"]
+    assert "not healthy within 30s: unreachable (last heartbeat" in canary["detail"]
     assert states(status)["cluster-2"] == states(status)["cluster-4"] == "pending"
 
     # back again: resume judges it afresh, and the rollout goes on

@@ -46,7 +46,7 @@ async def desired_events(bootstrap: str, cluster: str) -> list[BundleEvent | Rem
 
 
 async def wait_desired(
-    bootstrap: str, cluster: str, count: int, timeout: float = 30.0
+    bootstrap: str, cluster: str, count: int, timeout: float = 60.0
 ) -> list[BundleEvent | RemovalEvent]:
     """The cluster's desired events once there are `count` of them; fails if there are more."""
 
@@ -97,7 +97,7 @@ class RunningHub:
             )
         return total, unsent
 
-    async def drained(self, timeout: float = 30.0) -> None:
+    async def drained(self, timeout: float = 60.0) -> None:
         """Wait until the relay published every outbox record."""
 
         async def check() -> bool:

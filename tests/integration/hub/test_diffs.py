@@ -207,6 +207,10 @@ def reply(request: DryRunRequest, cluster: str) -> bytes:
     return encode(DryRunReplyEvent(source=f"spoke/{cluster}", cluster=cluster, data=data))
 
 
+# Seconds the hub waits for dry-run answers in the live diff below.
+ANSWER = 10
+
+
 async def test_live_diff_lists_every_cluster_reached_whether_it_answers_or_not(
     local_fleet: RunningFleet, running_hub: Any
 ) -> None:
@@ -238,7 +242,7 @@ async def test_live_diff_lists_every_cluster_reached_whether_it_answers_or_not(
 
             async def spokes() -> None:
                 """`answers` answers at once (and someone answers its request claiming to be `silent`, which is
-                dropped); `late` answers only after the deadline; `silent` never does."""
+                dropped); `late` answers only after the hub has given its answer (below); `silent` never does."""
                 while len(seen) < 3:
                     for records in (await consumer.getmany(timeout_ms=500)).values():
                         for record in records:
@@ -253,18 +257,20 @@ async def test_live_diff_lists_every_cluster_reached_whether_it_answers_or_not(
                                 await producer.send_and_wait(
                                     REPLIES_TOPIC, ok, key=reply_key(str(event.data.request_id))
                                 )
-                late_request = seen[late]
-                await asyncio.sleep(max(0.0, (late_request.deadline - datetime.now(UTC)).total_seconds()) + 0.5)
-                await producer.send_and_wait(
-                    REPLIES_TOPIC, reply(late_request, late), key=reply_key(str(late_request.request_id))
-                )
 
             playing = asyncio.create_task(spokes())
             v2 = manifests(greeting="hi", password=OLD_PASSWORD)
+            # The window is wide enough for `answers` to answer through the real broker on a busy machine:
+            # those that do not answer are kept waiting for all of it, whatever the machine.
             result = await diff(
-                client, app, manifests=v2, selector=f"env!={late.split('-')[0]}", live=True, timeout_seconds=3
+                client, app, manifests=v2, selector=f"env!={late.split('-')[0]}", live=True, timeout_seconds=ANSWER
             )
             await asyncio.wait_for(playing, 30)
+            # `late` answers after the hub gave its answer: the event itself, not a guess at the deadline.
+            late_request = seen[late]
+            await producer.send_and_wait(
+                REPLIES_TOPIC, reply(late_request, late), key=reply_key(str(late_request.request_id))
+            )
 
         by = clusters_of(result)
         assert by[late]["change"] == "leave"
@@ -273,7 +279,7 @@ async def test_live_diff_lists_every_cluster_reached_whether_it_answers_or_not(
         (obj,) = by[answers]["live"]["objects"]
         assert (obj["identity"], obj["state"]) == ("ConfigMap/shop/settings", "changed")
         assert "+  GREETING: hello" in obj["diff"]
-        assert "no answer within 3s" in by[silent]["live"]["reason"]
+        assert f"no answer within {ANSWER}s" in by[silent]["live"]["reason"]
         assert away not in seen  # not asked
         # What the clusters were asked: the bundle they would get; nothing for the one the change leaves.
         assert seen[answers].manifests == v2 and seen[late].manifests == []

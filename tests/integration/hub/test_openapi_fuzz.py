@@ -28,6 +28,7 @@ import uvicorn
 
 from deploy.local.processes import free_port
 from tests.integration.hub.conftest import RunningHub
+from tests.waiting import eventually_async as eventually
 
 REPO = Path(__file__).resolve().parents[3]
 # The hooks module `st` loads, and what it reads from the environment (not imported here: importing it
@@ -46,11 +47,13 @@ async def serve(hub: RunningHub, port: int) -> tuple[uvicorn.Server, asyncio.Tas
     """The running hub's app over HTTP (its lifespan already runs: running_hub started it)."""
     server = uvicorn.Server(uvicorn.Config(hub.app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"))
     task = asyncio.create_task(server.serve())
-    for _ in range(200):
-        if server.started or task.done():
-            break
-        await asyncio.sleep(0.05)
-    assert server.started, f"uvicorn did not start on port {port}"
+
+    async def started() -> bool:
+        assert not task.done(), f"uvicorn stopped on port {port}: {task.exception()}"
+        return bool(server.started)
+
+    # a safety net: it starts in well under a second on a quiet machine
+    await eventually(started, 60, f"uvicorn started on port {port}", interval=0.05)
     return server, task
 
 

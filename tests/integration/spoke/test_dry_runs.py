@@ -5,6 +5,7 @@ Secret values never in the answer, and requests past their deadline skipped."""
 from __future__ import annotations
 
 import base64
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -48,8 +49,8 @@ async def ask(
     application: str,
     manifests: list[dict[str, Any]],
     *,
-    deadline_in: float = 20.0,
-    wait: float = 30.0,
+    deadline_in: float = 60.0,
+    wait: float = 60.0,
 ) -> DryRunReply:
     """Send one request to the test's cluster and wait for its reply on the real reply topic."""
     request = DryRunRequest(
@@ -72,16 +73,29 @@ async def ask(
     return reply.data
 
 
-async def listening(fleet: Fleet, producer: AIOKafkaProducer) -> None:
+async def listening(fleet: Fleet, producer: AIOKafkaProducer, timeout: float = 120.0) -> None:
     """The spoke starts reading its request topic at the end: probe until it answers, so that the
-    requests of the test are not sent before it listens."""
-    for _ in range(30):
+    requests of the test are not sent before it listens. A probe sent before it listened is lost; one
+    it got is answered however long a busy machine makes that take (its deadline is far off), and an
+    answer to any probe so far will do."""
+    probes: set[bytes] = set()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        request = DryRunRequest(
+            request_id=uuid.uuid4(),
+            application="probe",
+            manifests=[],
+            deadline=datetime.now(UTC) + timedelta(seconds=timeout),
+        )
+        event = DryRunRequestEvent(source="hub", cluster=fleet.cluster, data=request)
+        await producer.send_and_wait(requests_topic(fleet.cluster), encode(event), key=request_key("probe"))
+        probes.add(str(request.request_id).encode())
         try:
-            await ask(fleet, producer, "probe", [], deadline_in=2.0, wait=2.0)
+            await first_record(fleet.bootstrap, REPLIES_TOPIC, lambda r: r.key in probes, 2.0, "probe reply")
             return
         except AssertionError:
             continue
-    raise AssertionError("the spoke never answered a dry-run request")
+    raise AssertionError(f"the spoke never answered a dry-run request within {timeout:.0f}s")
 
 
 def by_name(reply: DryRunReply) -> dict[str, DryRunObject]:

@@ -31,20 +31,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from deploy.local.postgres import PostgresServer
 from hub.images.index import index_rows
 from hub.images.service import ImageService
 from hub.images.store import count_clusters_running
@@ -57,6 +53,7 @@ from hub.store.database import create_engine, migrate, reading_session_factory, 
 from hub.topics import TopicManager
 from schemas.kafka import KafkaClientSettings
 from schemas.v1 import Health, RunningImage, StatusEvent, StatusReport
+from tests.benchmarks.databases import CHOICES, on_databases
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 NGINX = "docker.io/library/nginx"
@@ -312,28 +309,15 @@ async def explain(name: str, ctx: ServiceContext) -> None:
 
 
 async def main(args: argparse.Namespace) -> None:
-    if args.database in ("sqlite", "both"):
-        home = Path(tempfile.mkdtemp(prefix="fleetcast-bench-"))
-        try:
-            await measure("sqlite", f"sqlite+aiosqlite:///{home / 'hub.db'}", args)
-        finally:
-            shutil.rmtree(home, ignore_errors=True)
-    if args.database in ("postgres", "both"):
-        home = Path(tempfile.mkdtemp(prefix="fleetcast-bench-pg-"))
-        server = PostgresServer(home, home / "postgres.log")
-        try:
-            server.start(tie_to_parent=True)
-            await server.wait_ready()
-            say(f"PostgreSQL {await server.server_version()} at {server.url()}")
-            await measure("postgres", await server.create_database("bench"), args)
-        finally:
-            server.stop()
-            shutil.rmtree(home, ignore_errors=True)
+    async def measure_on(name: str, url: str) -> None:
+        await measure(name, url, args)
+
+    await on_databases(args.database, measure_on, say)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--database", choices=CHOICES, default="both")
     parser.add_argument("--clusters", type=int, default=10_000)
     parser.add_argument("--applications", type=int, default=10)
     parser.add_argument("--containers", type=int, default=4)

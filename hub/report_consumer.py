@@ -6,22 +6,20 @@ and committed past: one bad message never stops the line."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import datetime
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka import AIOKafkaProducer, ConsumerRecord
 
+from hub.consuming import GroupConsumer, dead_letter
 from hub.errors import is_retriable, retrying
 from hub.ingest import check_report
 from hub.metrics import HubMetrics
 from hub.observability.gauges import ingest_lag_seconds
 from hub.services.reports import Outcome, ReportService
 from hub.settings import HubSettings
-from schemas.kafka import consumer_kwargs, producer_kwargs
 from schemas.v1 import HeartbeatEvent, StatusEvent, WireError, decode_report
-from schemas.v1.deadletters import dead_letter_headers
-from schemas.v1.topics import COMPRESSION, DLQ_TOPIC, HEARTBEAT_TOPIC, STATUS_TOPIC
+from schemas.v1.topics import HEARTBEAT_TOPIC, STATUS_TOPIC
 
 log = logging.getLogger(__name__)
 
@@ -38,58 +36,16 @@ class ReportConsumer:
         self._clock = reports.ctx.clock
 
     async def run(self) -> None:
-        # Subscribing before the topics exist would leave the group without partitions until the next
-        # metadata refresh (minutes): wait for the hub to have created them.
-        await self._topics_ready.wait()
-        while True:
-            try:
-                async for attempt in retrying("consuming reports", give_up_after=None):
-                    with attempt:
-                        await self._consume()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("report consumer: unexpected failure; restarting it")
-                await asyncio.sleep(self._settings.relay_poll_interval_seconds)
-
-    async def _consume(self) -> None:
-        consumer = AIOKafkaConsumer(
-            STATUS_TOPIC,
-            HEARTBEAT_TOPIC,
-            **consumer_kwargs(
-                self._settings.kafka(),
-                "reports",
-                group_id=self._settings.report_group_id,
-                enable_auto_commit=False,
-                auto_offset_reset="earliest",
-            ),
-        )
-        dlq = AIOKafkaProducer(
-            **producer_kwargs(
-                self._settings.kafka(),
-                "dlq",
-                acks="all",
-                enable_idempotence=True,
-                compression_type=COMPRESSION,
-                # A dead letter carries the report as it came: as big as a spoke may make one (its
-                # max_record_bytes: by default this, the bundle limit plus room for headers).
-                max_request_size=self._settings.max_bundle_bytes + 64 * 1024,
-            )
-        )
-        try:
-            await consumer.start()
-            await dlq.start()
-            log.info("consuming reports from %s and %s", STATUS_TOPIC, HEARTBEAT_TOPIC)
-            while True:
-                batches = await consumer.getmany(timeout_ms=1000, max_records=500)
-                if batches:
-                    await self._handle([r for records in batches.values() for r in records], dlq)
-                    await consumer.commit()
-        finally:
-            with contextlib.suppress(Exception):
-                await consumer.stop()
-            with contextlib.suppress(Exception):
-                await dlq.stop()
+        await GroupConsumer(
+            self._settings,
+            "reports",
+            [STATUS_TOPIC, HEARTBEAT_TOPIC],
+            self._settings.report_group_id,
+            "reports",
+            self._handle,
+            self._topics_ready,
+            max_records=500,
+        ).run()
 
     async def _handle(self, records: list[ConsumerRecord[bytes, bytes]], dlq: AIOKafkaProducer) -> None:
         """Store a batch in one transaction (a wave's reports arrive together: one commit and one wake
@@ -158,25 +114,8 @@ class ReportConsumer:
     async def _reject(
         self, record: ConsumerRecord[bytes, bytes], dlq: AIOKafkaProducer, reason: str, detail: str
     ) -> None:
-        log.warning(
-            "unreadable report at %s[%d]@%d (%s): %s; sent to %s",
-            record.topic,
-            record.partition,
-            record.offset,
-            reason,
-            detail,
-            DLQ_TOPIC,
-        )
         self._metrics.reports_rejected.labels(reason=reason).inc()
-        headers = dead_letter_headers(
-            reason,
-            detail,
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-            consumer=self._settings.report_group_id,
-        )
-        await dlq.send_and_wait(DLQ_TOPIC, record.value, key=record.key, headers=headers)
+        await dead_letter(dlq, record, reason, detail, consumer=self._settings.report_group_id)
 
 
 def _kind(event: StatusEvent | HeartbeatEvent) -> str:

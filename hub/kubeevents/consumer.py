@@ -6,21 +6,19 @@ unreadable record goes to the DLQ with its reason and is committed past."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka import AIOKafkaProducer, ConsumerRecord
 
+from hub.consuming import GroupConsumer, dead_letter
 from hub.errors import is_retriable, retrying
 from hub.kubeevents.service import KubeEventService, Outcome
 from hub.metrics import HubMetrics
 from hub.observability.gauges import ingest_lag_seconds
 from hub.settings import HubSettings
-from schemas.kafka import consumer_kwargs, producer_kwargs
 from schemas.v1 import KubeEventsEvent, WireError
-from schemas.v1.deadletters import dead_letter_headers
 from schemas.v1.envelope import decode_kube_events
-from schemas.v1.topics import COMPRESSION, DLQ_TOPIC, EVENTS_TOPIC
+from schemas.v1.topics import EVENTS_TOPIC
 
 log = logging.getLogger(__name__)
 
@@ -42,53 +40,16 @@ class KubeEventConsumer:
         self._group = events_group(settings)
 
     async def run(self) -> None:
-        await self._topics_ready.wait()
-        while True:
-            try:
-                async for attempt in retrying("consuming Kubernetes Events", give_up_after=None):
-                    with attempt:
-                        await self._consume()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("events consumer: unexpected failure; restarting it")
-                await asyncio.sleep(self._settings.relay_poll_interval_seconds)
-
-    async def _consume(self) -> None:
-        consumer = AIOKafkaConsumer(
-            EVENTS_TOPIC,
-            **consumer_kwargs(
-                self._settings.kafka(),
-                "events",
-                group_id=self._group,
-                enable_auto_commit=False,
-                auto_offset_reset="earliest",
-            ),
-        )
-        dlq = AIOKafkaProducer(
-            **producer_kwargs(
-                self._settings.kafka(),
-                "events-dlq",
-                acks="all",
-                enable_idempotence=True,
-                compression_type=COMPRESSION,
-                max_request_size=self._settings.max_bundle_bytes + 64 * 1024,
-            )
-        )
-        try:
-            await consumer.start()
-            await dlq.start()
-            log.info("consuming Kubernetes Events from %s", EVENTS_TOPIC)
-            while True:
-                batches = await consumer.getmany(timeout_ms=1000, max_records=200)
-                if batches:
-                    await self._handle([r for records in batches.values() for r in records], dlq)
-                    await consumer.commit()
-        finally:
-            with contextlib.suppress(Exception):
-                await consumer.stop()
-            with contextlib.suppress(Exception):
-                await dlq.stop()
+        await GroupConsumer(
+            self._settings,
+            "Kubernetes Events",
+            [EVENTS_TOPIC],
+            self._group,
+            "events",
+            self._handle,
+            self._topics_ready,
+            max_records=200,
+        ).run()
 
     async def _handle(self, records: list[ConsumerRecord[bytes, bytes]], dlq: AIOKafkaProducer) -> None:
         readable: list[tuple[ConsumerRecord[bytes, bytes], KubeEventsEvent]] = []
@@ -135,17 +96,5 @@ class KubeEventConsumer:
     async def _reject(
         self, record: ConsumerRecord[bytes, bytes], dlq: AIOKafkaProducer, reason: str, detail: str
     ) -> None:
-        log.warning(
-            "unreadable events record at %s[%d]@%d (%s): %s; sent to %s",
-            record.topic,
-            record.partition,
-            record.offset,
-            reason,
-            detail,
-            DLQ_TOPIC,
-        )
         self._metrics.reports_rejected.labels(reason=reason).inc()
-        headers = dead_letter_headers(
-            reason, detail, topic=record.topic, partition=record.partition, offset=record.offset, consumer=self._group
-        )
-        await dlq.send_and_wait(DLQ_TOPIC, record.value, key=record.key, headers=headers)
+        await dead_letter(dlq, record, reason, detail, consumer=self._group)

@@ -63,7 +63,7 @@ async def test_changes_are_recorded_with_the_actor_in_their_own_transaction(runn
         ]
         deleted, released, _ = events
         assert released["digest"] == second.json()["digest"]
-        assert released["details"] == {"selector": "env", "strategy": None, "image_overrides": {}}
+        assert released["details"] == {"selector": "env", "strategy": None, "image_overrides": {}, "drift": None}
         assert deleted["details"] == {"removed_from": [cluster]}
         assert all(e["application"] == app and e["cluster"] is None for e in events)
         assert [e["id"] for e in events] == sorted((e["id"] for e in events), reverse=True)  # newest first

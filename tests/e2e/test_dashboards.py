@@ -18,9 +18,6 @@ import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-import pytest
 
 from deploy.grafana.queries import PanelQuery, panel_queries
 from deploy.grafana.render import DASHBOARDS, OUTPUT
@@ -31,11 +28,8 @@ from tests.e2e.apps import web_app, write
 from tests.e2e.conftest import Fleetcast
 from tests.e2e.test_rollout import converged, deploy, deployment_available, image_for
 from tests.e2e.test_staged_rollouts import ALL, baseline, release, strategy, until, waves
+from tests.prometheus import PrometheusServer
 from tests.waiting import eventually
-
-# The real Prometheus of the e2e fleet (tests/prometheus.py and the `fleet_prometheus` fixture) comes with
-# the Prometheus part of this issue; until it is on this branch the test cannot run, and says so.
-prometheus = pytest.importorskip("tests.prometheus", reason="tests/prometheus.py (the real Prometheus) not here yet")
 
 # The cluster the drill-down and spoke pages are looked at for: where the drift and the DLQ record are.
 CLUSTER = "cluster-2"
@@ -69,7 +63,7 @@ def every_panel_query() -> list[PanelQuery]:
     return [query for board in boards for query in panel_queries(board, VARIABLES)]
 
 
-async def until_every_query_has_data(server: Any, queries: list[PanelQuery]) -> None:
+async def until_every_query_has_data(server: PrometheusServer, queries: list[PanelQuery]) -> None:
     """Poll Prometheus until each query has returned a non-empty result once; fail naming those that never did."""
     waiting = list(queries)
     deadline = time.monotonic() + DATA_TIMEOUT
@@ -82,7 +76,7 @@ async def until_every_query_has_data(server: Any, queries: list[PanelQuery]) -> 
 
 
 def test_every_dashboard_panel_query_returns_data_from_the_real_fleet(
-    fleet: Fleetcast, fleet_prometheus: Any, app_name: str, tmp_path: Path
+    fleet: Fleetcast, fleet_prometheus: PrometheusServer, app_name: str, tmp_path: Path
 ) -> None:
     queries = every_panel_query()
     assert len(queries) > 50

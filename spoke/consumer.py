@@ -1,8 +1,9 @@
-"""The spoke's view of Kafka: its own desired topic in, reports and dead letters out.
+"""The spoke's view of Kafka: its own topics in (desired state, dry-run requests), reports and dead
+letters out.
 
-The desired topic is compacted with one partition, so reading it from the start rebuilds the whole
-desired state. The consumer is assigned that partition by hand (no rebalancing to wait for: a cluster
-has one spoke) and uses its group only to commit how far it has applied.
+A cluster's own topics have one partition. Each is read by a consumer assigned that partition by hand
+(no rebalancing to wait for: a cluster has one spoke) that uses its group only to commit how far it got.
+The desired topic is compacted, so reading it from the start rebuilds the whole desired state.
 """
 
 from __future__ import annotations
@@ -26,18 +27,26 @@ def group_id(cluster: str) -> str:
     return f"fleetcast-spoke-{cluster}"
 
 
-class DesiredTopic:
-    def __init__(self, settings: SpokeSettings) -> None:
+class ClusterTopic:
+    """One of this cluster's one-partition topics, read by a consumer of its own (`client`, `group`);
+    `offset_reset` applies while the group has no committed offset yet."""
+
+    def __init__(
+        self, settings: SpokeSettings, topic: str, *, client: str, group: str, offset_reset: str, waiting: str
+    ) -> None:
         self.settings = settings
-        self.topic = desired_topic(settings.cluster_id)
-        self.partition = TopicPartition(self.topic, 0)
+        self.topic = topic
+        self.partition = TopicPartition(topic, 0)
+        # What waits while the hub has not created the topic yet (for the log).
+        self._waiting = waiting
         self.consumer = AIOKafkaConsumer(
             **consumer_kwargs(
                 settings.kafka(),
-                "desired",
-                group_id=group_id(settings.cluster_id),
+                client,
+                group_id=group,
                 enable_auto_commit=False,
-                auto_offset_reset="earliest",
+                auto_offset_reset=offset_reset,
+                # A record carries a whole bundle (a desired state, a dry-run request).
                 fetch_max_bytes=settings.fetch_max_bytes,
                 max_partition_fetch_bytes=settings.fetch_max_bytes,
             )
@@ -54,18 +63,17 @@ class DesiredTopic:
         waited = False
         while self.topic not in await self.consumer.topics():
             if not waited:
-                log.info("desired topic %s does not exist yet; waiting for the hub to create it", self.topic)
+                log.info("topic %s does not exist yet; %s", self.topic, self._waiting)
                 waited = True
             await asyncio.sleep(self.settings.requeue_delay)
         if waited:
-            log.info("desired topic %s exists now", self.topic)
+            log.info("topic %s exists now", self.topic)
 
-    async def rewind(self) -> int:
-        """Assign the partition from its beginning; returns the end offset the bootstrap reads up to."""
+    async def follow(self) -> None:
+        """Assign the partition from the group's committed offset (or `offset_reset`), resolved now:
+        from here on, nothing is missed."""
         self.consumer.assign([self.partition])
-        await self.consumer.seek_to_beginning(self.partition)
-        ends = await self.consumer.end_offsets([self.partition])
-        return int(ends[self.partition])
+        await self.consumer.position(self.partition)
 
     async def position(self) -> int:
         return int(await self.consumer.position(self.partition))
@@ -74,6 +82,29 @@ class DesiredTopic:
         batches = await self.consumer.getmany(self.partition, timeout_ms=int(self.settings.poll_timeout * 1000))
         return list(batches.get(self.partition, []))
 
+    async def commit(self, offset: int) -> None:
+        """`offset` is the next record to read: everything before it has been handled."""
+        await self.consumer.commit({self.partition: offset})
+
+
+class DesiredTopic(ClusterTopic):
+    def __init__(self, settings: SpokeSettings) -> None:
+        super().__init__(
+            settings,
+            desired_topic(settings.cluster_id),
+            client="desired",
+            group=group_id(settings.cluster_id),
+            offset_reset="earliest",
+            waiting="waiting for the hub to create it",
+        )
+
+    async def rewind(self) -> int:
+        """Assign the partition from its beginning; returns the end offset the bootstrap reads up to."""
+        self.consumer.assign([self.partition])
+        await self.consumer.seek_to_beginning(self.partition)
+        ends = await self.consumer.end_offsets([self.partition])
+        return int(ends[self.partition])
+
     async def lag(self) -> int | None:
         """Records between the position and the end of the partition as of the last fetch (None before
         the first fetch: the end is not known without asking the broker, and polling must stay cheap)."""
@@ -81,10 +112,6 @@ class DesiredTopic:
         if end is None:
             return None
         return max(0, int(end) - await self.position())
-
-    async def commit(self, offset: int) -> None:
-        """`offset` is the next record to read: everything before it has been applied."""
-        await self.consumer.commit({self.partition: offset})
 
 
 class Producer:

@@ -18,11 +18,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import ConsumerRecord
 from kubernetes_asyncio.client.exceptions import ApiException
 from kubernetes_asyncio.dynamic.exceptions import ResourceNotFoundError
 
-from schemas.kafka import consumer_kwargs
 from schemas.v1 import (
     Bundle,
     DryRunObject,
@@ -36,7 +35,7 @@ from schemas.v1 import (
     encode,
 )
 from schemas.v1.topics import REPLIES_TOPIC, reply_key, requests_topic
-from spoke.consumer import Producer
+from spoke.consumer import ClusterTopic, Producer
 from spoke.errors import api_message
 from spoke.inventory import InventoryStore
 from spoke.kube import Kube
@@ -168,28 +167,22 @@ class DryRunRequests:
         self.producer = producer
         self.metrics = metrics
         self.clock = clock
-        self.topic = requests_topic(self.cluster)
-        self.partition = TopicPartition(self.topic, 0)
         # Latest when the group has no offset yet: a request made before this spoke first listened is
         # long past its deadline. Afterwards the committed offset: a restart skips by deadline.
-        self.consumer = AIOKafkaConsumer(
-            **consumer_kwargs(
-                settings.kafka(),
-                "dryrun",
-                group_id=group_id(self.cluster),
-                enable_auto_commit=False,
-                auto_offset_reset="latest",
-                # A request carries a whole bundle, as large as a desired-state record.
-                fetch_max_bytes=settings.fetch_max_bytes,
-                max_partition_fetch_bytes=settings.fetch_max_bytes,
-            )
+        self.topic = ClusterTopic(
+            settings,
+            requests_topic(self.cluster),
+            client="dryrun",
+            group=group_id(self.cluster),
+            offset_reset="latest",
+            waiting="live diffs wait for the hub to create it",
         )
 
     async def start(self) -> None:
-        await self.consumer.start()
+        await self.topic.start()
 
     async def stop(self) -> None:
-        await self.consumer.stop()
+        await self.topic.stop()
 
     async def run(self) -> None:
         """Answer requests until cancelled; an unexpected failure restarts the loop after a delay."""
@@ -203,21 +196,14 @@ class DryRunRequests:
                 await asyncio.sleep(self.settings.requeue_delay)
 
     async def _serve(self) -> None:
-        waited = False
         # The hub creates the request topic (at registration, or at its start for older clusters).
-        while self.topic not in await self.consumer.topics():
-            if not waited:
-                log.info("request topic %s does not exist yet; live diffs wait for the hub to create it", self.topic)
-                waited = True
-            await asyncio.sleep(self.settings.requeue_delay)
-        self.consumer.assign([self.partition])
-        await self.consumer.position(self.partition)  # resolved now: from here on, nothing is missed
-        log.info("answering dry-run requests from %s", self.topic)
+        await self.topic.wait_for_topic()
+        await self.topic.follow()
+        log.info("answering dry-run requests from %s", self.topic.topic)
         while True:
-            batches = await self.consumer.getmany(self.partition, timeout_ms=int(self.settings.poll_timeout * 1000))
-            for record in batches.get(self.partition, []):
+            for record in await self.topic.poll():
                 await self._handle(record)
-                await self.consumer.commit({self.partition: record.offset + 1})
+                await self.topic.commit(record.offset + 1)
 
     async def _handle(self, record: ConsumerRecord[bytes, bytes]) -> None:
         if record.value is None:

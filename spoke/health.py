@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from schemas.v1 import ContainerType, Health, ObjectRef, RunningImage
 from schemas.v1.reports import MAX_CONDITION_MESSAGE, MAX_CONDITIONS, Condition
+from spoke.objects import bounded, timestamp
 
 Obj = Mapping[str, Any]
 Verdict = tuple[Health, str]
@@ -264,21 +264,6 @@ def images(kind: str, obj: Obj | None) -> list[str]:
     return sorted({running.image for running in running_images(kind, obj)})
 
 
-def _bounded(value: Any, most: int) -> str:
-    text = "" if value is None else str(value)
-    return text if len(text) <= most else text[: most - 1] + "…"
-
-
-def _transition(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
-
-
 def conditions_of(obj: Obj | None) -> list[Condition]:
     """The live object's status conditions as the cluster reports them, bounded (the first
     MAX_CONDITIONS, messages cut at MAX_CONDITION_MESSAGE); malformed entries are skipped."""
@@ -290,11 +275,11 @@ def conditions_of(obj: Obj | None) -> list[Condition]:
             continue
         found.append(
             Condition(
-                type=_bounded(raw["type"], 316),
-                status=_bounded(raw["status"], 32),
-                reason=_bounded(raw.get("reason"), 1024),
-                message=_bounded(raw.get("message"), MAX_CONDITION_MESSAGE),
-                last_transition_time=_transition(raw.get("lastTransitionTime")),
+                type=bounded(raw["type"], 316),
+                status=bounded(raw["status"], 32),
+                reason=bounded(raw.get("reason"), 1024),
+                message=bounded(raw.get("message"), MAX_CONDITION_MESSAGE),
+                last_transition_time=timestamp(raw.get("lastTransitionTime")),
             )
         )
     return found

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from schemas.v1 import ObjectRef
@@ -58,3 +59,20 @@ def labels_of(obj: Mapping[str, Any] | None) -> Mapping[str, str]:
 
 def owned_by(obj: Mapping[str, Any] | None, application: str) -> bool:
     return labels_of(obj).get(APPLICATION_LABEL) == application
+
+
+def timestamp(value: Any) -> datetime | None:
+    """A Kubernetes timestamp (RFC 3339, `Z` for UTC) as an aware datetime; None if absent or malformed."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def bounded(value: Any, most: int) -> str:
+    """`value` as text of at most `most` characters (cut ones end in an ellipsis); None is empty."""
+    text = "" if value is None else str(value)
+    return text if len(text) <= most else text[: most - 1] + "…"

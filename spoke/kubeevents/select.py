@@ -14,13 +14,13 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
 
 from schemas.v1 import ObjectRef
 from schemas.v1.kubeevents import MAX_EVENT_MESSAGE, MAX_EVENTS_PER_BATCH, EventType, KubeEvent
+from spoke.objects import bounded, timestamp
 
 ApplicationOf = Callable[[ObjectRef], str | None]
 Occurrence = tuple[str, int]  # (the Event's uid, its count)
@@ -31,20 +31,6 @@ class Selected:
     application: str
     occurrence: Occurrence
     event: KubeEvent
-
-
-def _time(value: Any) -> datetime | None:
-    if not value or not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
-
-
-def _truncated(text: str, most: int) -> str:
-    return text if len(text) <= most else text[: most - 1] + "…"
 
 
 def _ref(subject: Mapping[str, Any]) -> ObjectRef | None:
@@ -86,21 +72,25 @@ def kube_event_of(raw: Mapping[str, Any]) -> tuple[Occurrence, KubeEvent] | None
     if new_api:
         message = raw.get("note") or ""
         count = series.get("count") or raw.get("deprecatedCount") or 1
-        first = _time(raw.get("deprecatedFirstTimestamp")) or _time(raw.get("eventTime"))
+        first = timestamp(raw.get("deprecatedFirstTimestamp")) or timestamp(raw.get("eventTime"))
         last = (
-            _time(series.get("lastObservedTime"))
-            or _time(raw.get("deprecatedLastTimestamp"))
-            or _time(raw.get("eventTime"))
+            timestamp(series.get("lastObservedTime"))
+            or timestamp(raw.get("deprecatedLastTimestamp"))
+            or timestamp(raw.get("eventTime"))
         )
         source = raw.get("reportingController") or (raw.get("deprecatedSource") or {}).get("component") or ""
     else:
         message = raw.get("message") or ""
         count = series.get("count") or raw.get("count") or 1
-        first = _time(raw.get("firstTimestamp")) or _time(raw.get("eventTime"))
-        last = _time(series.get("lastObservedTime")) or _time(raw.get("lastTimestamp")) or _time(raw.get("eventTime"))
+        first = timestamp(raw.get("firstTimestamp")) or timestamp(raw.get("eventTime"))
+        last = (
+            timestamp(series.get("lastObservedTime"))
+            or timestamp(raw.get("lastTimestamp"))
+            or timestamp(raw.get("eventTime"))
+        )
         source = (raw.get("source") or {}).get("component") or raw.get("reportingComponent") or ""
     metadata = raw.get("metadata") or {}
-    last = last or _time(metadata.get("creationTimestamp"))
+    last = last or timestamp(metadata.get("creationTimestamp"))
     if last is None:
         return None
     uid = str(metadata.get("uid") or f"{metadata.get('namespace')}/{metadata.get('name')}")
@@ -108,12 +98,12 @@ def kube_event_of(raw: Mapping[str, Any]) -> tuple[Occurrence, KubeEvent] | None
         event = KubeEvent(
             object=ref,
             type=event_type,
-            reason=_truncated(str(raw.get("reason") or "Unknown"), 128),
-            message=_truncated(str(message), MAX_EVENT_MESSAGE),
+            reason=bounded(str(raw.get("reason") or "Unknown"), 128),
+            message=bounded(str(message), MAX_EVENT_MESSAGE),
             count=max(1, int(count)),
             first_time=first,
             last_time=last,
-            source=_truncated(str(source), 253),
+            source=bounded(str(source), 253),
         )
     except (ValidationError, ValueError, TypeError):
         return None

@@ -42,37 +42,15 @@ DEFAULT_SHOWN = 100
 _SCOPES = {"kind": "kind", "group": "api_group", "api_group": "api_group", "namespace": "namespace", "name": "name"}
 
 
-def _split_top_level(text: str) -> list[str]:
-    """`text` split at commas outside [...] and "..."."""
-    parts: list[str] = []
-    current: list[str] = []
-    depth, quoted, escaped = 0, False, False
-    for char in text:
-        if escaped:
-            escaped = False
-        elif quoted and char == "\\":
-            escaped = True
-        elif char == '"':
-            quoted = not quoted
-        elif not quoted and char == "[":
-            depth += 1
-        elif not quoted and char == "]":
-            depth = max(0, depth - 1)
-        elif not quoted and depth == 0 and char == ",":
-            parts.append("".join(current))
-            current = []
-            continue
-        current.append(char)
-    parts.append("".join(current))
-    return parts
-
-
 def parse_ignore_rule(text: str) -> JSON:
     """An ignore rule of the API from `kind=Deployment,path=spec.replicas`; HubError naming the problem.
     Paths are checked by the hub (a 422 naming the rule and the path)."""
+    # Here, not at the top: the CLI's parsers stay light (tests/unit/test_cli_startup.py).
+    from schemas.v1.drift import split_unquoted
+
     rule: JSON = {}
     paths: list[str] = []
-    for part in _split_top_level(text):
+    for part in split_unquoted(text, brackets=True):
         key, sep, value = part.partition("=")
         key = key.strip()
         if not sep or not key:

@@ -185,7 +185,7 @@ def _bracket(text: str, inner: str) -> Segment:
     if stripped.isdigit():
         return ListIndex(int(stripped))
     keys: list[tuple[str, str | int | bool | None]] = []
-    for part in _split_keys(stripped):
+    for part in split_unquoted(stripped):
         match = _KEY_VALUE.match(part)
         if match is None:
             raise FieldPathError(f"{text!r}: expected key=value in [{inner}]")
@@ -193,18 +193,24 @@ def _bracket(text: str, inner: str) -> Segment:
     return ListKey(tuple(keys))
 
 
-def _split_keys(inner: str) -> list[str]:
-    parts, current, quoted, escaped = [], [], False, False
-    for char in inner:
+def split_unquoted(text: str, *, brackets: bool = False) -> list[str]:
+    """`text` split at the commas outside "..." (a backslash escapes inside quotes) and, with
+    `brackets`, outside [...] too (an ignore rule's path may hold a list key: `[port=80,protocol=TCP]`)."""
+    parts: list[str] = []
+    current: list[str] = []
+    depth, quoted, escaped = 0, False, False
+    for char in text:
         if escaped:
-            current.append(char)
             escaped = False
-            continue
-        if char == "\\" and quoted:
+        elif quoted and char == "\\":
             escaped = True
         elif char == '"':
             quoted = not quoted
-        elif char == "," and not quoted:
+        elif brackets and not quoted and char == "[":
+            depth += 1
+        elif brackets and not quoted and char == "]":
+            depth = max(0, depth - 1)
+        elif not quoted and depth == 0 and char == ",":
             parts.append("".join(current))
             current = []
             continue

@@ -15,7 +15,7 @@ from hub.audit.log import record
 from hub.drift import store as drift_store
 from hub.drift.events import ACTOR as DRIFT_ACTOR
 from hub.drift.events import audit_entries
-from hub.drift.index import DriftRow, drift_rows, transitions
+from hub.drift.index import Corrected, DriftRow, drift_rows, transitions
 from hub.images.index import IndexRow, index_rows
 from hub.images.store import replace_rows
 from hub.ingest import (
@@ -115,6 +115,9 @@ class ReportService:
             before = await drift_store.replace_rows(session, drifts)
             for pair in sorted(drifts):
                 happened = transitions(before[pair], drifts[pair])
+                added = sum(t.added for t in happened if isinstance(t, Corrected))
+                if added:
+                    corrections[pair] = added
                 for entry in audit_entries(happened):
                     recorded = True
                     await record(
@@ -128,9 +131,6 @@ class ReportService:
                         reason=entry.reason,
                         details=entry.details,
                     )
-                    added = entry.details.get("added")
-                    if isinstance(added, int):
-                        corrections[pair] = corrections.get(pair, 0) + added
             # After the statuses are written: on PostgreSQL an update waits for an evaluation holding
             # the run's row, then wakes the run again, so a report never slips past an evaluation unseen.
             woke = False

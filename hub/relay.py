@@ -25,7 +25,7 @@ from hub.settings import HubSettings
 from hub.store import models
 from hub.store import outbox as queries
 from hub.topics import TopicManager
-from schemas.kafka import producer_kwargs
+from schemas.kafka import producer_kwargs, started
 from schemas.v1.topics import (
     COMPRESSION,
     DEFAULT_MAX_MESSAGE_BYTES,
@@ -116,13 +116,7 @@ class OutboxRelay:
 
     async def _producer_started(self) -> AIOKafkaProducer:
         if self._producer is None:
-            producer = AIOKafkaProducer(**producer_config(self._settings))
-            try:
-                await producer.start()
-            except BaseException:
-                await producer.stop()
-                raise
-            self._producer = producer
+            self._producer = await started(AIOKafkaProducer(**producer_config(self._settings)))
         return self._producer
 
     async def _close_producer(self) -> None:

@@ -13,7 +13,7 @@ their component's prefix: `FLEETCAST_HUB_KAFKA_BOOTSTRAP`, `FLEETCAST_SPOKE_KAFK
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, TypeVar
 
 from aiokafka.helpers import create_ssl_context
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
@@ -97,6 +97,26 @@ def producer_kwargs(settings: KafkaClientSettings, client: str, **options: Any) 
 def admin_kwargs(settings: KafkaClientSettings, client: str, **options: Any) -> dict[str, Any]:
     """AIOKafkaAdminClient(**admin_kwargs(...))."""
     return client_kwargs(settings, client) | options
+
+
+class _Client(Protocol):
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+ClientT = TypeVar("ClientT", bound=_Client)
+
+
+async def started(client: ClientT) -> ClientT:
+    """`client` (an aiokafka consumer or producer) started; stopped again if starting fails, which would
+    otherwise leave its connections and background tasks behind."""
+    try:
+        await client.start()
+    except BaseException:
+        await client.stop()
+        raise
+    return client
 
 
 class KafkaClientFields(BaseModel):

@@ -22,7 +22,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from hub.diffs.replies import PendingReplies, Resolution
 from hub.settings import HubSettings
 from hub.topics import TopicManager
-from schemas.kafka import consumer_kwargs, producer_kwargs
+from schemas.kafka import consumer_kwargs, producer_kwargs, started
 from schemas.v1 import DryRunReply, DryRunRequest, DryRunRequestEvent, WireError, decode_dry_run_reply, encode
 from schemas.v1.topics import COMPRESSION, REPLIES_TOPIC, request_key, requests_topic, requests_topic_spec
 
@@ -143,12 +143,7 @@ class DryRunChannel:
                         request_timeout_ms=10_000,
                     )
                 )
-                try:
-                    await producer.start()
-                except BaseException:
-                    await producer.stop()
-                    raise
-                self._producer = producer
+                self._producer = await started(producer)
             return self._producer
 
     async def _wait_ready(self, seconds: float) -> bool:

@@ -13,7 +13,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from hub.settings import HubSettings
 from hub.topics import TopicManager
-from schemas.kafka import consumer_kwargs
+from schemas.kafka import consumer_kwargs, started
 from schemas.v1.topics import DLQ_TOPIC
 
 log = logging.getLogger(__name__)
@@ -38,12 +38,7 @@ class DeadLetterCounter:
             consumer = AIOKafkaConsumer(
                 **consumer_kwargs(self._settings.kafka(), "dlq-count", enable_auto_commit=False, group_id=None)
             )
-            try:
-                await consumer.start()
-            except BaseException:
-                await consumer.stop()
-                raise
-            self._consumer = consumer
+            self._consumer = await started(consumer)
         return self._consumer
 
     async def count(self) -> int | None:

@@ -98,9 +98,11 @@ def requiring(role: Role) -> Callable[[Principal, Request], Awaitable[Principal]
 
 viewer = requiring(Role.VIEWER)
 deployer = requiring(Role.DEPLOYER)
+platform = requiring(Role.PLATFORM)
 admin = requiring(Role.ADMIN)
 
 Authenticated = Annotated[Principal, Depends(authenticated)]
 Viewer = Annotated[Principal, Depends(viewer)]
 Deployer = Annotated[Principal, Depends(deployer)]
+Platform = Annotated[Principal, Depends(platform)]
 Admin = Annotated[Principal, Depends(admin)]

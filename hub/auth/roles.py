@@ -3,6 +3,7 @@
 - viewer: read everything (every valid token can; the role exists so a token can hold nothing else);
 - deployer: create, update and delete applications;
 - approver: approve rollout gates that ask for `approver`;
+- platform: publish templates and policies (what every application is made from and must pass);
 - admin: every role, including custom ones: clusters, tokens, strategies.
 
 Deployer and approver are separate on purpose: whoever ships a change should not also wave it through.
@@ -23,6 +24,7 @@ class Role(StrEnum):
     VIEWER = "viewer"
     DEPLOYER = "deployer"
     APPROVER = "approver"
+    PLATFORM = "platform"
     ADMIN = "admin"
 
 

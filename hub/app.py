@@ -24,6 +24,8 @@ from hub.autoupdate.service import AutoUpdateService
 from hub.campaigns import api as campaign_api
 from hub.campaigns.monitor import CampaignMonitor
 from hub.campaigns.service import CampaignService
+from hub.charts.binary import HelmNotFound, find_helm
+from hub.charts.renderer import HelmRenderer
 from hub.describe import api as describe_api
 from hub.describe.service import DescribeService
 from hub.diffs import api as diff_api
@@ -58,6 +60,7 @@ from hub.services.context import ServiceContext, utc_now
 from hub.services.fleet import FleetService
 from hub.services.reports import ReportService
 from hub.settings import HubSettings
+from hub.sources.service import SourceService
 from hub.store.database import create_engine, migrate, reading_session_factory, session_factory
 from hub.topics import TopicManager
 from schemas.v1.topics import shared_topic_specs
@@ -82,6 +85,16 @@ def _spawn(tasks: list[asyncio.Task[None]], name: str, coroutine: Coroutine[Any,
     tasks.append(task)
 
 
+def _helm(settings: HubSettings) -> HelmRenderer | None:
+    """The renderer of charts and templates; None (charts refused with a 422 saying why) without a Helm."""
+    try:
+        binary = find_helm(settings.helm_binary)
+    except HelmNotFound as error:
+        log.warning("no Helm: chart and template applications will be refused (%s)", error)
+        return None
+    return HelmRenderer(binary, settings.helm_timeout_seconds, settings.helm_max_parallel)
+
+
 def create_app(
     settings: HubSettings,
     registry: CollectorRegistry | None = None,
@@ -99,19 +112,20 @@ def create_app(
         kube_events = KubeEventService(
             ctx, keep=settings.kube_events_keep, max_age=timedelta(seconds=settings.kube_events_max_age_seconds)
         )
-        rollouts = RolloutService(ctx)
+        sources = SourceService(_helm(settings), clock=clock)
+        rollouts = RolloutService(ctx, sources)
         # Live diffs: the deadline a spoke reads must be wall time, whatever clock the hub runs on.
         dry_runs = DryRunChannel(settings, topics, utc_now)
         deliveries_signal = asyncio.Event()
         hub_url = settings.notifications.hub_url or f"http://{settings.host}:{settings.port}"
         notifications = NotificationService(ctx, deliveries_signal, hub_url)
-        applications = ApplicationService(ctx, rollouts)
+        applications = ApplicationService(ctx, rollouts, sources)
         campaigns = CampaignService(ctx, applications, rollouts, count_clusters_running)
         app.state.engine = engine
         app.state.topics = topics
         app.state.context = ctx
         app.state.services = Services(
-            clusters=ClusterService(ctx),
+            clusters=ClusterService(ctx, sources),
             applications=applications,
             fleet=FleetService(ctx),
             reports=reports,
@@ -122,7 +136,7 @@ def create_app(
             campaigns=campaigns,
             autoupdate=AutoUpdateService(ctx, applications, rollouts),
             metrics=metrics,
-            diffs=DiffService(ctx, rollouts, dry_runs),
+            diffs=DiffService(ctx, rollouts, dry_runs, applications),
             notifications=notifications,
             images=ImageService(ctx),
             settings=settings,

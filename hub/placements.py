@@ -103,6 +103,12 @@ def plan_cluster_labels(
     return changes
 
 
+def plan_refresh(placements: list[Placement]) -> list[Change]:
+    """Bundles again at the revision each placement has: for chart and template releases whose rendering
+    for the cluster changed with the cluster's facts (a label a value refers to)."""
+    return [_bundle(p.cluster, p.application, p.revision, p) for p in sorted(placements, key=lambda p: p.application)]
+
+
 def plan_removals(placements: Mapping[str, Placement], reason: RemovalReason) -> list[Change]:
     """An application deleted or a cluster deregistered: a removal for every placement still installed."""
     return [_removal(p, reason) for _, p in sorted(placements.items()) if p.active]

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from hub.clusterstates import ClusterState
 from hub.fleetviews import ApplicationVersions, ImageVersions
 from hub.rollouts.views import RolloutSummary
+from hub.sources.origin import Origin
 from hub.store import models
 from schemas.v1 import Health
 from schemas.v1.drift import DriftPolicy
@@ -61,6 +62,27 @@ class ClusterList(BaseModel):
     items: list[ClusterOut]
 
 
+class ClusterValuesOut(BaseModel):
+    selector: str
+    values: dict[str, Any]
+
+
+class SourceOut(BaseModel):
+    """What an application or release is made from."""
+
+    kind: str = Field(description="manifests | chart | template")
+    chart: str | None = Field(default=None, description="The chart's content digest (chart sources).")
+    template: str | None = Field(default=None, description="The template's name (template sources).")
+    template_revision: int | None = Field(default=None, description="The template revision the release was made from.")
+    values: dict[str, Any] = Field(
+        default_factory=dict, description="Values given, `${cluster...}` references unexpanded."
+    )
+    cluster_values: list[ClusterValuesOut] = Field(
+        default_factory=list, description="Values for the clusters each selector matches, over `values` (later win)."
+    )
+    namespace: str = Field(default="default", description="Where namespaced objects that name no namespace go.")
+
+
 class ApplicationOut(BaseModel):
     id: str
     selector: str
@@ -80,6 +102,7 @@ class ApplicationOut(BaseModel):
     drift: DriftPolicy = Field(
         default_factory=DriftPolicy, description="What spokes do when a live object drifts from its release."
     )
+    source: SourceOut = Field(default_factory=lambda: SourceOut(kind="manifests"), description="What it is made from.")
     created_at: datetime
     updated_at: datetime
     clusters: list[ApplicationCluster]
@@ -102,10 +125,31 @@ class ReleaseOut(BaseModel):
         description="The manifests as given, when the image overrides changed them."
     )
     drift: DriftPolicy = Field(default_factory=DriftPolicy, description="The drift policy its bundles carry.")
+    source: SourceOut = Field(
+        default_factory=lambda: SourceOut(kind="manifests"),
+        description="What it was made from. For a chart or template, `manifests` is empty: each cluster gets its "
+        "own rendering (GET /api/v1/applications/{id}/manifests?cluster=C).",
+    )
+    origin: Origin | None = Field(default=None, description="Where it came from when synced from code.")
+    warnings: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Findings of `warn` policies when it was made: policy, cluster, object, message.",
+    )
 
 
 class ReleaseList(BaseModel):
     items: list[ReleaseOut]
+
+
+class RenderedManifests(BaseModel):
+    """What one cluster gets of one release."""
+
+    application: str
+    revision: int
+    cluster: str
+    source: SourceOut
+    digest: str = Field(description="The digest of these manifests: the bundle's.")
+    manifests: list[dict[str, Any]]
 
 
 class RemovedFromCluster(BaseModel):

@@ -15,6 +15,7 @@ from hub.rollouts.service import RolloutService
 from hub.services.applications import ApplicationService
 from hub.services.context import ServiceContext
 from hub.services.releases import current_releases
+from hub.sources.store import release_objects
 from hub.store import models
 
 ACTOR = system_actor("auto-update")
@@ -44,7 +45,9 @@ class AutoUpdateService:
         async with self.ctx.writing() as session:
             candidates = [
                 Candidate(
-                    app.id, list(release.manifests), [AutoUpdatePolicy.model_validate(p) for p in app.auto_update]
+                    app.id,
+                    await release_objects(session, release),
+                    [AutoUpdatePolicy.model_validate(p) for p in app.auto_update],
                 )
                 for app, release in await current_releases(session)
                 if app.auto_update

@@ -32,6 +32,7 @@ from hub.rollouts.service import RolloutService
 from hub.services.applications import ApplicationService
 from hub.services.context import ServiceContext
 from hub.services.releases import current_releases
+from hub.sources.store import release_objects
 from hub.store import models
 
 ACTOR = system_actor("campaigns")
@@ -118,7 +119,8 @@ class CampaignService:
 
     async def _plan(self, session: AsyncSession, parsed: _Parsed, strategy: str | None) -> FixPlan:
         candidates = [
-            Candidate(app.id, list(release.manifests), app.strategy) for app, release in await current_releases(session)
+            Candidate(app.id, await release_objects(session, release), app.strategy)
+            for app, release in await current_releases(session)
         ]
         return plan_fix(candidates, parsed.repository, parsed.target, parsed.older_than, strategy)
 
@@ -219,7 +221,7 @@ class CampaignService:
             live = app is not None and app.deleted_at is None
             release = await session.get(models.Release, (app.id, app.revision)) if live and app is not None else None
             desired_vulnerable = release is not None and any(
-                vulnerable(u, older.key) for u in image_uses(release.manifests, row.image)
+                vulnerable(u, older.key) for u in image_uses(await release_objects(session, release), row.image)
             )
             out.append(
                 CampaignApplicationOut(

@@ -41,6 +41,7 @@ from hub.client.http import JSON, HubClient, HubError
 from hub.client.images import add_image_version_options, image_versions, wants_version_query
 from hub.client.notify import add_notify_commands
 from hub.client.rollouts import add_rollout_commands
+from hub.client.sources import add_source_commands, add_source_options, source_fields
 from hub.client.tables import or_dash, render_table
 
 Handler = Callable[[HubClient, argparse.Namespace], tuple[Any, str]]
@@ -136,13 +137,25 @@ def _cluster_deregister(client: HubClient, args: argparse.Namespace) -> tuple[An
 
 
 def _apply(client: HubClient, args: argparse.Namespace) -> tuple[Any, str]:
-    path = Path(args.file)
-    try:
-        manifests = sys.stdin.read() if args.file == "-" else path.read_text()
-    except OSError as error:
-        raise HubError(f"cannot read {args.file}: {error.strerror}") from error
+    given = [
+        flag for flag, value in (("-f", args.file), ("--chart", args.chart), ("--template", args.template)) if value
+    ]
+    if len(given) > 1:
+        raise HubError(f"give one of -f, --chart or --template, not {' and '.join(given)}")
+    manifests = None
+    if args.file:
+        try:
+            manifests = sys.stdin.read() if args.file == "-" else Path(args.file).read_text()
+        except OSError as error:
+            raise HubError(f"cannot read {args.file}: {error.strerror}") from error
     created, app = client.apply_application(
-        args.app, manifests, args.selector, args.strategy, no_strategy=args.no_strategy, drift=apply_drift_policy(args)
+        args.app,
+        manifests,
+        args.selector,
+        args.strategy,
+        no_strategy=args.no_strategy,
+        drift=apply_drift_policy(args),
+        source=source_fields(args),
     )
     what = "new release" if created else "unchanged, nothing published"
     text = f"{app['id']}: revision {app.get('revision')} ({what}), selector {app.get('selector')}"
@@ -195,13 +208,44 @@ def _versions(client: HubClient, args: argparse.Namespace) -> tuple[Any, str]:
     return items, render_table(["APPLICATION", "DESIRED", "CLUSTER", "RUNNING", "HEALTH", "IMAGES"], rows)
 
 
+def _source_cell(source: JSON | None) -> str:
+    source = source or {}
+    if source.get("kind") == "chart":
+        return f"chart {str(source.get('chart', ''))[7:19]}"
+    if source.get("kind") == "template":
+        return f"template {source.get('template')}@{source.get('template_revision')}"
+    return "manifests"
+
+
+def _origin_cell(origin: JSON | None) -> str:
+    if not origin:
+        return "-"
+    commit = f"@{str(origin['commit'])[:12]}" if origin.get("commit") else ""
+    return f"{origin.get('repository')}{commit}:{origin.get('file') or origin.get('path')}"
+
+
 def _releases(client: HubClient, args: argparse.Namespace) -> tuple[Any, str]:
     items = client.releases(args.app)
     rows = [
-        [str(r["revision"]), r.get("digest", "-"), or_dash(r.get("selector")), or_dash(r.get("created_at"))]
+        [
+            str(r["revision"]),
+            r.get("digest", "-"),
+            or_dash(r.get("selector")),
+            _source_cell(r.get("source")),
+            or_dash(r.get("created_by")),
+            or_dash(r.get("created_at")),
+            _origin_cell(r.get("origin")),
+        ]
         for r in items
     ]
-    return items, render_table(["REVISION", "DIGEST", "SELECTOR", "CREATED"], rows)
+    text = render_table(["REVISION", "DIGEST", "SELECTOR", "SOURCE", "BY", "CREATED", "ORIGIN"], rows)
+    warned = [
+        f"revision {r['revision']}: warning: policy {w.get('policy')}, cluster {w.get('cluster')}, "
+        f"{w.get('object')}: {w.get('message')}"
+        for r in items
+        for w in r.get("warnings") or []
+    ]
+    return items, "\n".join([text, *warned])
 
 
 def _delete(client: HubClient, args: argparse.Namespace) -> tuple[Any, str]:
@@ -241,9 +285,10 @@ def add_commands(commands: Any) -> None:
         if name == "label":
             sub.add_argument("changes", nargs="+", metavar="KEY=VALUE|KEY-")
 
-    p = command("apply", _apply, "create or update an application from a manifest file")
+    p = command("apply", _apply, "create or update an application from manifests, a Helm chart or a template")
     p.add_argument("app")
-    p.add_argument("-f", "--file", required=True, help="YAML or JSON manifests, multi-document; - for stdin")
+    p.add_argument("-f", "--file", help="YAML or JSON manifests, multi-document; - for stdin")
+    add_source_options(p)
     p.add_argument("--selector", "-l", required=True, help="which clusters, e.g. 'env in (staging,prod)'")
     which = p.add_mutually_exclusive_group()
     which.add_argument("--strategy", help="roll releases out in waves with this strategy (fleetcast strategy list)")
@@ -271,6 +316,7 @@ def add_commands(commands: Any) -> None:
     add_fix_commands(commands, add_command)
     add_diff_commands(commands, add_command)
     add_drift_commands(commands, add_command)
+    add_source_commands(commands, add_command)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -103,17 +103,20 @@ class HubClient:
     def apply_application(
         self,
         application: str,
-        manifests: str,
+        manifests: str | None,
         selector: str,
         strategy: str | None = None,
         *,
         no_strategy: bool = False,
         drift: JSON | None = None,
+        source: JSON | None = None,
     ) -> tuple[bool, JSON]:
         """Returns (created a new release, application). `strategy` sets the rollout strategy; `no_strategy`
         removes it (every cluster at once); neither leaves it as it is. `drift` replaces the drift policy
-        (None: keep it)."""
-        body: JSON = {"manifests": manifests, "selector": selector}
+        (None: keep it). `source`: chart, template, values... fields (then `manifests` may be None)."""
+        body: JSON = {"selector": selector, **(source or {})}
+        if manifests is not None:
+            body["manifests"] = manifests
         if drift is not None:
             body["drift"] = drift
         if no_strategy:
@@ -123,6 +126,12 @@ class HubClient:
         response = self._send("PUT", f"/applications/{application}", json=body)
         result: JSON = response.json()
         return response.status_code == 201, result
+
+    def rendered_manifests(self, application: str, cluster: str, revision: int | None = None) -> JSON:
+        params: dict[str, Any] = {"cluster": cluster}
+        if revision is not None:
+            params["revision"] = revision
+        return self._call("GET", f"/applications/{application}/manifests", params=params)
 
     def update_application(self, application: str, **fields: Any) -> tuple[bool, JSON]:
         """A PUT of only `fields` (image_overrides, auto_update, ...): the rest is kept."""

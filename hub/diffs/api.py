@@ -8,7 +8,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import Field
 
-from hub.api.applications import ApplicationPut
+from hub.api.applications import ApplicationPut, source_change
 from hub.api.deps import Deployer, ServicesDep
 from hub.api.errors import ERROR_RESPONSES
 from hub.diffs.views import DiffOut
@@ -48,6 +48,7 @@ async def diff(application_id: str, body: DiffIn, services: ServicesDep, _: Depl
         body.selector,
         strategy=body.strategy if "strategy" in body.model_fields_set else KEEP,
         image_overrides=(body.image_overrides or {}) if "image_overrides" in body.model_fields_set else KEEP,
+        source=source_change(application_id, body),
         live=body.live,
         within=body.timeout_seconds,
     )

@@ -50,9 +50,9 @@ class ClusterDiff:
     def changes_anything(self) -> bool:
         return self.change in ("enter", "leave") or not self.objects.empty
 
-    def new_manifests(self, new: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """What the cluster would hold: `new`, or nothing when the application leaves it."""
-        return new if self.change in ("enter", "stay") else []
+    def new_manifests(self, new: Mapping[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+        """What the cluster would hold: its part of `new`, or nothing when the application leaves it."""
+        return new[self.cluster] if self.change in ("enter", "stay") else []
 
 
 @dataclass(frozen=True)
@@ -75,23 +75,26 @@ class DiffPlan:
 def plan_diff(
     clusters: Mapping[str, Mapping[str, str]],
     placed: Mapping[str, int],
-    releases: Mapping[int, Sequence[dict[str, Any]]],
-    new_manifests: Sequence[dict[str, Any]],
+    current: Mapping[str, Sequence[dict[str, Any]]],
+    new: Mapping[str, Sequence[dict[str, Any]]],
     new_selector: Selector,
     current_selector: Selector | None,
 ) -> DiffPlan:
     """`clusters`: every registered cluster's labels; `placed`: cluster -> revision installed there now
-    (active placements only); `releases`: revision -> manifests, for every revision in `placed`;
-    `current_selector`: None for an application that does not exist yet."""
-    diffs: dict[int | None, ReleaseDiff] = {}  # one diff per distinct current revision: a fleet shares few
+    (active placements only); `current`: cluster -> the manifests of that release there, for every cluster
+    in `placed`; `new`: cluster -> what it would get, for every cluster the new selector selects (the same
+    list for all of them unless rendered per cluster); `current_selector`: None for an application that
+    does not exist yet."""
+    # One diff per distinct pair of lists: clusters that share a release and a rendering share it.
+    diffs: dict[tuple[int, int], ReleaseDiff] = {}
 
-    def diff_from(revision: int | None, new: Sequence[dict[str, Any]] | None) -> ReleaseDiff:
-        if new is None:  # leaving: not cached with the same key as staying
-            old = releases[revision] if revision is not None else None
+    def diff_from(old: Sequence[dict[str, Any]] | None, wanted: Sequence[dict[str, Any]] | None) -> ReleaseDiff:
+        if wanted is None:  # leaving
             return release_diff(old, None, new_label="removed")
-        if revision not in diffs:
-            diffs[revision] = release_diff(releases[revision] if revision is not None else None, new)
-        return diffs[revision]
+        key = (id(old), id(wanted))
+        if key not in diffs:
+            diffs[key] = release_diff(old, wanted)
+        return diffs[key]
 
     result: list[ClusterDiff] = []
     for cluster in sorted(clusters):
@@ -100,11 +103,12 @@ def plan_diff(
         selected = new_selector.matches(labels)
         selected_now = current_selector is not None and current_selector.matches(labels)
         change = _CHANGES[(revision is not None, selected)]
+        old = current[cluster] if revision is not None else None
         if change == "none":
             objects = ReleaseDiff(())
         elif change == "leave":
-            objects = diff_from(revision, None)
+            objects = diff_from(old, None)
         else:
-            objects = diff_from(revision, new_manifests)
+            objects = diff_from(old, new[cluster])
         result.append(ClusterDiff(cluster, change, revision, selected_now, objects))
     return DiffPlan(tuple(result))

@@ -22,18 +22,20 @@ from hub.rollouts.service import RolloutService
 from hub.selectors import parse_selector
 from hub.services.applications import (
     KEEP,
+    ApplicationService,
     Keep,
     _check_id,
     _manifests,
     _selector,
-    desired_manifests,
     makes_release,
     parse_given_overrides,
     source_of,
 )
 from hub.services.context import ServiceContext
+from hub.sources.change import SourceChange, next_source
+from hub.sources.spec import MANIFESTS, SourceError
+from hub.sources.spec import loaded as loaded_source
 from hub.store import models
-from schemas.v1 import content_digest
 from schemas.v1.topics import requests_topic_spec
 
 log = logging.getLogger(__name__)
@@ -53,10 +55,13 @@ async def ensure_request_topics(ctx: ServiceContext, topics_ready: asyncio.Event
 
 
 class DiffService:
-    def __init__(self, ctx: ServiceContext, rollouts: RolloutService, channel: DryRunChannel) -> None:
+    def __init__(
+        self, ctx: ServiceContext, rollouts: RolloutService, channel: DryRunChannel, applications: ApplicationService
+    ) -> None:
         self.ctx = ctx
         self.rollouts = rollouts
         self.channel = channel
+        self.applications = applications
 
     async def diff(
         self,
@@ -66,6 +71,7 @@ class DiffService:
         *,
         strategy: str | Keep | None = KEEP,
         image_overrides: dict[str, str] | Keep = KEEP,
+        source: SourceChange | None = None,
         live: bool = False,
         within: float = 10.0,
     ) -> DiffOut:
@@ -73,13 +79,22 @@ class DiffService:
         cluster the change reaches for a dry run, waiting at most `within` seconds for the answers."""
         _check_id(application_id)
         selector = _selector(selector_source)
-        source = _manifests(manifests_source)
+        manifests = _manifests(manifests_source)
         given = None if image_overrides is KEEP else parse_given_overrides(image_overrides)
+        change = source or SourceChange()
         async with self.ctx.reading() as session:
             row = await session.get(models.Application, application_id)
             app = row if row is not None and row.deleted_at is None else None
-            if app is None and source is None:
-                raise Invalid(f"application {application_id}: manifests are required for a new application")
+            try:
+                spec = next_source(
+                    loaded_source(app.source) if app is not None else MANIFESTS, manifests is not None, change
+                )
+            except SourceError as error:
+                raise Invalid(f"application {application_id}: {error}") from error
+            if app is None and manifests is None and not spec.per_cluster:
+                raise Invalid(
+                    f"application {application_id}: manifests, a chart or a template is required for a new application"
+                )
             if app is None and selector is None:
                 raise Invalid(
                     f"application {application_id}: a selector is required for a new application "
@@ -90,14 +105,26 @@ class DiffService:
                 await self.rollouts.check_strategy(session, wanted)
             current = await session.get(models.Release, (app.id, app.revision)) if app is not None else None
             current_source = source_of(current) if current is not None else None
-            if source is None:
+            if manifests is None and not spec.per_cluster:
                 assert current_source is not None
-                source = current_source
+                manifests = current_source
+            # Stored selectors are normalized strings the hub wrote itself, so they parse.
+            current_selector = parse_selector(app.selector) if app is not None else None
+            new_selector = selector if selector is not None else current_selector
+            assert new_selector is not None
+            spec = await self.applications.pinned(session, application_id, spec)
             # What clusters would get: the same rendering as the PUT (image overrides applied).
-            overrides, rendered = desired_manifests(
-                application_id, source, given, app.image_overrides if app is not None else None
+            prepared = await self.applications.prepare(
+                session,
+                application_id,
+                spec,
+                manifests or [],
+                given,
+                app.image_overrides if app is not None else None,
+                str(new_selector),
+                # Rendered from the upload itself: a preview stores nothing, not even the chart.
+                chart=change.chart,
             )
-            manifests = rendered.manifests
             clusters = {c.id: c for c in await session.scalars(select(models.Cluster))}
             placements = await session.scalars(
                 select(models.Placement).where(
@@ -106,7 +133,7 @@ class DiffService:
             )
             placed = {p.cluster_id: p.revision for p in placements if p.cluster_id in clusters}
             releases = {
-                r.revision: list(r.manifests)
+                r.revision: r
                 for r in await session.scalars(
                     select(models.Release).where(
                         models.Release.application_id == application_id,
@@ -114,26 +141,32 @@ class DiffService:
                     )
                 )
             }
-        # Stored selectors are normalized strings the hub wrote itself, so they parse.
-        current_selector = parse_selector(app.selector) if app is not None else None
-        new_selector = selector if selector is not None else current_selector
-        assert new_selector is not None
-        plan = plan_diff(
-            {c.id: c.labels for c in clusters.values()}, placed, releases, manifests, new_selector, current_selector
-        )
-        digest = content_digest(manifests)
+            now: dict[str, list[dict[str, Any]]] = {}
+            for revision, release in releases.items():
+                on = [c for c, r in placed.items() if r == revision]
+                now.update(await self.applications.sources.objects_for(session, release, on, keep=False))
+        new = {f.name: objects for f, objects in prepared.targets}
+        plan = plan_diff({c.id: c.labels for c in clusters.values()}, placed, now, new, new_selector, current_selector)
         results: dict[str, LiveOut] | None = None
         if live:
             last_seen = {c.id: c.last_seen for c in clusters.values()}
-            results = await self._live(application_id, plan, manifests, last_seen, within)
+            results = await self._live(application_id, plan, new, last_seen, within)
         return diff_view(
             application=application_id,
             exists=app is not None,
             current_revision=app.revision if app is not None else None,
             new_release=app is None
             or current_source is None
-            or makes_release(app, current_source, source, overrides, digest, str(new_selector)),
-            digest=digest,
+            or makes_release(
+                app,
+                current_source,
+                manifests or [],
+                prepared.overrides,
+                prepared.digest,
+                str(new_selector),
+                stored_source=spec.stored(),
+            ),
+            digest=prepared.digest,
             selector=str(new_selector),
             current_selector=app.selector if app is not None else None,
             strategy=wanted if isinstance(wanted, str) else None,
@@ -145,7 +178,7 @@ class DiffService:
         self,
         application_id: str,
         plan: DiffPlan,
-        manifests: list[dict[str, Any]],
+        manifests: Mapping[str, list[dict[str, Any]]],
         last_seen: Mapping[str, Any],
         within: float,
     ) -> dict[str, LiveOut]:

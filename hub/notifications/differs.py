@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.diffs.objects import release_diff
+from hub.sources.store import release_objects
 from hub.store import models
 
 # Enough for a reviewer to see what changes; the API (fleetcast diff) shows all of it.
@@ -37,10 +38,11 @@ class ManifestSummaryDiffer:
             .order_by(models.Release.revision.desc())
             .limit(1)
         )
-        old = list(previous.manifests) if previous is not None else None
+        # A chart or template release: every distinct object it renders for any cluster.
+        old = await release_objects(session, previous) if previous is not None else None
         diff = release_diff(
             old,
-            list(release.manifests),
+            await release_objects(session, release),
             old_label=f"revision {previous.revision}" if previous is not None else "nothing",
             new_label=f"revision {revision}",
         )

@@ -39,6 +39,7 @@ from hub.rollouts.views import (
 )
 from hub.selectors import parse_selector
 from hub.services.context import ServiceContext, to_placement, write_changes
+from hub.sources.service import SourceService
 from hub.store import models
 from schemas.v1 import is_dns_label
 
@@ -189,8 +190,10 @@ class StrategyService:
 
 
 class RolloutService:
-    def __init__(self, ctx: ServiceContext) -> None:
+    def __init__(self, ctx: ServiceContext, sources: SourceService | None = None) -> None:
         self.ctx = ctx
+        # What each cluster of a wave gets of a release (rendered per cluster for charts and templates).
+        self.sources = sources if sources is not None else SourceService(None, clock=ctx.clock)
 
     # -- inside the release transaction -------------------------------------------------------------
 
@@ -392,13 +395,14 @@ class RolloutService:
             release = await session.get(models.Release, (application, revision))
             if release is not None:
                 releases[revision] = release
-            objects: list[dict[str, Any]] = list(release.manifests) if release is not None else []  # removals
+            bundles = [c.cluster for c in changes if c.kind == "bundle"]
+            objects = await self.sources.objects_for(session, release, bundles) if release is not None else {}
             policy = loaded(release.drift) if release is not None else None
             await write_changes(
                 self.ctx,
                 session,
                 changes,
-                lambda _app: objects,  # noqa: B023 (used at once)
+                lambda _app, cluster: objects.get(cluster, []),  # noqa: B023 (used at once); [] for removals
                 lambda _app: policy,  # noqa: B023 (used at once)
             )
         return releases

@@ -3,8 +3,8 @@ places it; a DELETE removes it from every cluster it was on."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
@@ -13,16 +13,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.audit.log import APPLICATION_DELETED, RELEASE_CREATED, record
 from hub.autoupdate.spec import AutoUpdatePolicy, parse_policies
+from hub.charts.archive import ChartArchive
 from hub.drift.index import drifting_count
 from hub.drift.policy import PolicyError, loaded, parse_policy, stored
 from hub.errors import Forbidden, Invalid, NotFound
 from hub.manifests import ManifestError, parse_manifests
 from hub.overrides.render import Rendered, render
 from hub.overrides.spec import ImageOverride, OverrideError, as_stored, parse_overrides
+from hub.overrides.usage import image_uses
 from hub.placements import Release, plan_release, plan_removals
 from hub.rollouts.service import RolloutService
 from hub.selectors import Selector, SelectorError, parse_selector
-from hub.services.context import ServiceContext, to_placement, write_changes
+from hub.services.context import ServiceContext, no_objects, to_placement, write_changes
+from hub.sources.change import SourceChange, next_source
+from hub.sources.facts import ClusterFacts
+from hub.sources.origin import Origin
+from hub.sources.service import SourceService, all_cluster_facts
+from hub.sources.spec import MANIFESTS, Source, SourceError, SourceKind, shown
+from hub.sources.spec import loaded as loaded_source
+from hub.sources.store import save_chart
 from hub.store import models
 from hub.views import (
     ApplicationCluster,
@@ -30,6 +39,8 @@ from hub.views import (
     ApplicationOut,
     ReleaseOut,
     RemovedApplication,
+    RenderedManifests,
+    SourceOut,
     deployment_fields,
     worth_showing,
 )
@@ -107,13 +118,16 @@ def makes_release(
     digest: str,
     selector: str,
     drift: dict[str, Any] | Keep | None = None,
+    stored_source: dict[str, Any] | None = None,
 ) -> bool:
     """Whether a PUT of these makes a new release of a live application. The same bundle from other
     source manifests or overrides is still one: a release is what the user declared, and a later change
     of overrides starts from it. So is a change of the drift policy (stored form; KEEP: unchanged) alone:
-    the bundles carry it."""
+    the bundles carry it. For a chart or template, `stored_source` is what it is made from, and `digest`
+    covers it."""
     return (
         (not isinstance(drift, Keep) and drift != app.drift)
+        or stored_source != app.source
         or app.digest != digest
         or app.selector != selector
         or source != current_source
@@ -162,12 +176,51 @@ class NewRelease:
     selector: str
     cause: str | None = None
     drift: dict[str, Any] | None = None  # the drift policy, stored form (None: the default)
+    source_spec: Source = MANIFESTS
+    # A chart or template release: what each cluster selected now gets, and those clusters' facts.
+    renderings: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    facts: dict[str, ClusterFacts] = field(default_factory=dict)
+    origin: Origin | None = None
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+
+
+# Policies every release must pass: given the application and what each target cluster would get, the
+# findings of `warn` policies (stored with the release); Invalid (422) listing every `deny` finding.
+ReleaseChecks = Callable[
+    [AsyncSession, str, list[tuple[ClusterFacts, list[dict[str, Any]]]]], Awaitable[list[dict[str, Any]]]
+]
+
+
+async def no_checks(
+    _session: AsyncSession, _application: str, _targets: list[tuple[ClusterFacts, list[dict[str, Any]]]]
+) -> list[dict[str, Any]]:
+    return []
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A release about to be made: what every cluster gets, and its digest."""
+
+    manifests: list[dict[str, Any]]  # plain manifests with the overrides applied ([] when rendered per cluster)
+    overrides: dict[str, ImageOverride]
+    digest: str
+    renderings: dict[str, list[dict[str, Any]]]
+    facts: dict[str, ClusterFacts]
+    targets: list[tuple[ClusterFacts, list[dict[str, Any]]]]
 
 
 class ApplicationService:
-    def __init__(self, ctx: ServiceContext, rollouts: RolloutService) -> None:
+    def __init__(
+        self,
+        ctx: ServiceContext,
+        rollouts: RolloutService,
+        sources: SourceService | None = None,
+        checks: ReleaseChecks = no_checks,
+    ) -> None:
         self.ctx = ctx
         self.rollouts = rollouts
+        self.sources = sources if sources is not None else SourceService(None, clock=ctx.clock)
+        self.checks = checks
 
     async def put(
         self,
@@ -181,6 +234,8 @@ class ApplicationService:
         image_overrides: dict[str, str] | Keep = KEEP,
         auto_update: list[Any] | Keep = KEEP,
         drift: Any = KEEP,
+        source: SourceChange | None = None,
+        origin: Origin | None = None,
     ) -> tuple[ApplicationOut, bool]:
         """The application after the PUT, and whether a new release was made (recorded as `actor`'s).
 
@@ -190,7 +245,9 @@ class ApplicationService:
 
         `image_overrides` (repository -> tag or digest) replace the application's; every one given must
         match an image of the manifests. `auto_update` replaces its auto-update policies. `drift` (a
-        DriftPolicy's JSON) replaces its drift policy: a change of it alone makes a new release."""
+        DriftPolicy's JSON) replaces its drift policy: a change of it alone makes a new release.
+        `source` changes what it is made from (a chart or template with values; None: keep), rendered
+        for every selected cluster before anything is stored; `origin` says where the change came from."""
         _check_id(application_id)
         # Everything is checked before the transaction: bad input stores and publishes nothing.
         manifests = _manifests(manifests_source)
@@ -198,11 +255,19 @@ class ApplicationService:
         given_overrides = None if image_overrides is KEEP else parse_given_overrides(image_overrides)
         policies = None if auto_update is KEEP else _policies(auto_update)
         given_drift = KEEP if drift is KEEP else parse_drift_policy(application_id, drift)
+        change = source or SourceChange()
         async with self.ctx.writing() as session:
             app = await session.get(models.Application, application_id)
             live = app is not None and app.deleted_at is None
-            if not live and manifests is None:
-                raise Invalid(f"application {application_id}: manifests are required for a new application")
+            current_spec = loaded_source(app.source) if live and app is not None else MANIFESTS
+            try:
+                spec = next_source(current_spec, manifests is not None, change)
+            except SourceError as error:
+                raise Invalid(f"application {application_id}: {error}") from error
+            if not live and manifests is None and not spec.per_cluster:
+                raise Invalid(
+                    f"application {application_id}: manifests, a chart or a template is required for a new application"
+                )
             if not live and selector is None:
                 raise Invalid(
                     f"application {application_id}: a selector is required for a new application "
@@ -210,16 +275,26 @@ class ApplicationService:
                 )
             current = await session.get(models.Release, (app.id, app.revision)) if live and app is not None else None
             current_source = source_of(current) if current is not None else None
-            if manifests is None:
+            if manifests is None and not spec.per_cluster:
                 assert current_source is not None
                 manifests = current_source
-            overrides, rendered = desired_manifests(
-                application_id, manifests, given_overrides, app.image_overrides if live and app is not None else None
+            if change.chart is not None:
+                await save_chart(session, change.chart, self.ctx.clock())
+            spec = await self.pinned(session, application_id, spec)
+            selector_text = str(selector) if selector is not None else app.selector if app else ""
+            prepared = await self.prepare(
+                session,
+                application_id,
+                spec,
+                manifests or [],
+                given_overrides,
+                app.image_overrides if live and app is not None else None,
+                selector_text,
+                chart=change.chart,
             )
             for policy in policies or []:
                 if policy.strategy is not None:
                     await self.rollouts.check_strategy(session, policy.strategy)
-            selector_text = str(selector) if selector is not None else app.selector if app else ""
             current_strategy = app.strategy if live and app is not None else None
             wanted = current_strategy if strategy is KEEP else strategy
             if wanted is not None:
@@ -229,12 +304,20 @@ class ApplicationService:
                     f"application {application_id} rolls out with strategy {current_strategy}: changing or removing "
                     "it needs the admin role (the strategy holds the approval gates)"
                 )
-            digest = content_digest(rendered.manifests)
             unchanged = (
                 live
                 and app is not None
                 and current_source is not None
-                and not makes_release(app, current_source, manifests, overrides, digest, selector_text, given_drift)
+                and not makes_release(
+                    app,
+                    current_source,
+                    manifests or [],
+                    prepared.overrides,
+                    prepared.digest,
+                    selector_text,
+                    given_drift,
+                    spec.stored(),
+                )
             )
             if unchanged:
                 assert app is not None
@@ -243,19 +326,25 @@ class ApplicationService:
                     await self._set_strategy(session, app, wanted, actor)
             else:
                 created = True
+                warnings = await self.checks(session, application_id, prepared.targets)
                 app = await self._release(
                     session,
                     application_id,
                     app,
                     NewRelease(
-                        manifests,
-                        overrides,
-                        rendered.manifests,
-                        digest,
+                        manifests or [],
+                        prepared.overrides,
+                        prepared.manifests,
+                        prepared.digest,
                         selector_text,
                         drift=(app.drift if live and app is not None else None)
                         if isinstance(given_drift, Keep)
                         else given_drift,
+                        source_spec=spec,
+                        renderings=prepared.renderings,
+                        facts=prepared.facts,
+                        origin=origin,
+                        warnings=warnings,
                     ),
                     wanted,
                     actor,
@@ -263,6 +352,57 @@ class ApplicationService:
             if policies is not None:
                 await self._set_auto_update(session, app, policies, actor)
         return await self.get(application_id), created
+
+    async def pinned(self, session: AsyncSession, application_id: str, spec: Source) -> Source:
+        """A template source pinned and checked: a template named in the PUT at its newest revision (a later
+        revision of the template reaches the application with its next PUT naming it, or its next sync),
+        and the values checked against the parameters of the revision pinned (Invalid naming each)."""
+        if spec.kind is not SourceKind.TEMPLATE:
+            return spec
+        if self.sources.templates is None:
+            raise Invalid(f"application {application_id}: this hub has no templates")
+        return await self.sources.templates.pin(session, application_id, spec)
+
+    async def prepare(
+        self,
+        session: AsyncSession,
+        application_id: str,
+        spec: Source,
+        manifests: list[dict[str, Any]],
+        given: dict[str, ImageOverride] | None,
+        kept: dict[str, str] | None,
+        selector_text: str,
+        *,
+        chart: ChartArchive | None = None,
+    ) -> Prepared:
+        """What every cluster the selector picks gets of the release these make, checked: the chart or
+        template rendered for each (Invalid naming every cluster that fails), the overrides matched."""
+        facts = await all_cluster_facts(session)
+        selector = parse_selector(selector_text)
+        selected = [f for f in facts.values() if selector.matches(f.labels)]
+        if not spec.per_cluster:
+            overrides, rendered = desired_manifests(application_id, manifests, given, kept)
+            objects = rendered.manifests
+            return Prepared(objects, overrides, content_digest(objects), {}, {}, [(f, objects) for f in selected])
+        overrides = given if given is not None else stored_overrides(kept)
+        renderings = await self.sources.render(session, application_id, spec, overrides, selected, chart=chart)
+        used = {r for r in overrides if any(any(True for _ in image_uses(o, r)) for o in renderings.values())}
+        unused = sorted(set(overrides) - used)
+        if given is not None and unused and renderings:
+            raise Invalid(
+                f"application {application_id}: image overrides match no container image the chart renders for "
+                "any selected cluster: " + ", ".join(unused)
+            )
+        if renderings:
+            overrides = {r: o for r, o in overrides.items() if r in used}
+        return Prepared(
+            [],
+            overrides,
+            spec.digest(as_stored(overrides)),
+            renderings,
+            {f.name: f for f in selected},
+            [(f, renderings[f.name]) for f in selected],
+        )
 
     async def release_with_overrides(
         self,
@@ -279,12 +419,26 @@ class ApplicationService:
         revision, or None when the overrides change nothing the manifests use."""
         current = await session.get(models.Release, (app.id, app.revision))
         assert current is not None
-        source = source_of(current)
-        overrides, rendered = rendered_with(source, {**stored_overrides(app.image_overrides), **changes})
-        digest = content_digest(rendered.manifests)
-        if digest == app.digest:
+        spec = loaded_source(current.source)
+        source = [] if spec.per_cluster else source_of(current)
+        wanted = as_stored({**stored_overrides(app.image_overrides), **changes})
+        prepared = await self.prepare(session, app.id, spec, source, None, wanted, app.selector)
+        if prepared.digest == app.digest:
             return None
-        release = NewRelease(source, overrides, rendered.manifests, digest, app.selector, cause, app.drift)
+        warnings = await self.checks(session, app.id, prepared.targets)
+        release = NewRelease(
+            source,
+            prepared.overrides,
+            prepared.manifests,
+            prepared.digest,
+            app.selector,
+            cause,
+            app.drift,
+            source_spec=spec,
+            renderings=prepared.renderings,
+            facts=prepared.facts,
+            warnings=warnings,
+        )
         await self._release(session, app.id, app, release, app.strategy, actor, run_strategy=run_strategy)
         return app.revision
 
@@ -350,23 +504,41 @@ class ApplicationService:
         app.strategy = strategy
         app.image_overrides = as_stored(new.overrides)
         app.drift = new.drift
+        app.source = new.source_spec.stored()
         app.updated_at = now
-        session.add(
-            models.Release(
-                application_id=application_id,
-                revision=app.revision,
-                manifests=manifests,
-                digest=digest,
-                selector=selector_text,
-                created_at=now,
-                image_overrides=as_stored(new.overrides),
-                source_manifests=new.source if new.overrides else None,
-                created_by=actor,
-                cause=new.cause,
-                drift=new.drift,
-            )
+        row = models.Release(
+            application_id=application_id,
+            revision=app.revision,
+            manifests=manifests,
+            digest=digest,
+            selector=selector_text,
+            created_at=now,
+            image_overrides=as_stored(new.overrides),
+            source_manifests=new.source if new.overrides and not new.source_spec.per_cluster else None,
+            created_by=actor,
+            cause=new.cause,
+            drift=new.drift,
+            source=new.source_spec.stored(),
+            origin=new.origin.model_dump() if new.origin is not None else None,
+            warnings=new.warnings or None,
         )
+        session.add(row)
         await session.flush()
+        if new.source_spec.per_cluster:
+            self.sources.keep(session, row, new.renderings, new.facts)
+        details: dict[str, Any] = {
+            "selector": selector_text,
+            "strategy": run_strategy or strategy,
+            "image_overrides": as_stored(new.overrides),
+            "drift": new.drift,
+        }
+        # Only what there is: a plain manifests release made by hand reads as it always did.
+        if new.source_spec.per_cluster:
+            details["source"] = new.source_spec.stored()
+        if new.origin is not None:
+            details["origin"] = new.origin.model_dump()
+        if new.warnings:
+            details["warnings"] = new.warnings
         await record(
             session,
             time=now,
@@ -376,12 +548,7 @@ class ApplicationService:
             revision=app.revision,
             digest=digest,
             reason=new.cause,
-            details={
-                "selector": selector_text,
-                "strategy": run_strategy or strategy,
-                "image_overrides": as_stored(new.overrides),
-                "drift": new.drift,
-            },
+            details=details,
         )
         if (run_strategy or strategy) is not None:
             # Out in waves: the run dispatches each cluster's bundle when its wave reaches it.
@@ -391,13 +558,17 @@ class ApplicationService:
             session, application_id, reason=f"superseded by revision {app.revision}, sent to every cluster at once"
         )
         app.stable_revision = app.revision
-        clusters = {c.id: c.labels for c in await session.scalars(select(models.Cluster))}
+        facts = await all_cluster_facts(session)
+        clusters = {c: f.labels for c, f in facts.items()}
         rows = await session.scalars(select(models.Placement).where(models.Placement.application_id == application_id))
         placements = {r.cluster_id: to_placement(r) for r in rows}
         release = Release(application_id, app.revision, parse_selector(selector_text))
         changes = plan_release(release, clusters, placements)
+        objects = await self.sources.objects_for(
+            session, row, [c.cluster for c in changes if c.kind == "bundle"], facts
+        )
         policy = loaded(new.drift)
-        await write_changes(self.ctx, session, changes, lambda _app: manifests, lambda _app: policy)
+        await write_changes(self.ctx, session, changes, lambda _app, cluster: objects[cluster], lambda _app: policy)
         return app
 
     async def delete(self, application_id: str, *, actor: str) -> ApplicationDeleted:
@@ -410,7 +581,7 @@ class ApplicationService:
             )
             await self.rollouts.end_for_deletion(session, application_id, actor)
             changes = plan_removals({r.cluster_id: to_placement(r) for r in rows}, "deleted")
-            await write_changes(self.ctx, session, changes, lambda _app: [])
+            await write_changes(self.ctx, session, changes, no_objects)
             app.deleted_at = app.updated_at = self.ctx.clock()
             revision = app.revision
             await record(
@@ -469,9 +640,36 @@ class ApplicationService:
                     image_overrides=dict(r.image_overrides or {}),
                     source_manifests=r.source_manifests,
                     drift=loaded(r.drift),
+                    source=SourceOut(**shown(loaded_source(r.source))),
+                    origin=Origin.model_validate(r.origin) if r.origin else None,
+                    warnings=list(r.warnings or []),
                 )
                 for r in rows
             ]
+
+    async def manifests(self, application_id: str, cluster: str, revision: int | None = None) -> RenderedManifests:
+        """What `cluster` gets of a release of the application (its current one by default): for a chart or
+        template, its rendering for that cluster (rendered now if there is none yet)."""
+        async with self.ctx.writing() as session:
+            app = await session.get(models.Application, application_id)
+            if app is None or app.deleted_at is not None:
+                raise NotFound(f"application {application_id} does not exist")
+            wanted = revision if revision is not None else app.revision
+            release = await session.get(models.Release, (application_id, wanted))
+            if release is None:
+                raise NotFound(f"application {application_id} has no revision {wanted}")
+            facts = await all_cluster_facts(session)
+            if cluster not in facts:
+                raise NotFound(f"cluster {cluster} is not registered")
+            objects = (await self.sources.objects_for(session, release, [cluster], facts))[cluster]
+            return RenderedManifests(
+                application=application_id,
+                revision=wanted,
+                cluster=cluster,
+                source=SourceOut(**shown(loaded_source(release.source))),
+                digest=content_digest(objects),
+                manifests=objects,
+            )
 
     async def _views(self, session: AsyncSession, apps: Sequence[models.Application]) -> list[ApplicationOut]:
         ids = [a.id for a in apps]
@@ -511,6 +709,7 @@ class ApplicationService:
                     image_overrides=dict(app.image_overrides or {}),
                     auto_update=list(app.auto_update or []),
                     drift=loaded(app.drift),
+                    source=SourceOut(**shown(loaded_source(app.source))),
                     created_at=app.created_at,
                     updated_at=app.updated_at,
                     clusters=clusters,

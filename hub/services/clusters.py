@@ -5,19 +5,23 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.audit.log import CLUSTER_DEREGISTERED, CLUSTER_REGISTERED, CLUSTER_RELABELLED, record
 from hub.clusterstates import cluster_state
+from hub.drift.policy import loaded
 from hub.errors import Conflict, Invalid, NotFound
 from hub.labels import LabelError, validate_labels
-from hub.placements import Change, plan_cluster_labels, plan_removals
+from hub.placements import Change, plan_cluster_labels, plan_refresh, plan_removals
 from hub.rollouts.store import wake_cluster
 from hub.selectors import SelectorError, parse_selector
-from hub.services.context import ServiceContext, to_placement, write_changes
-from hub.services.releases import live_releases, release_bundles
+from hub.services.context import ServiceContext, no_objects, to_placement, write_changes
+from hub.services.releases import live_releases, releases_of
+from hub.sources.facts import ClusterFacts
+from hub.sources.service import SourceService, stale_placements
 from hub.store import models
 from hub.views import (
     ClusterApplication,
@@ -29,6 +33,7 @@ from hub.views import (
     worth_showing,
 )
 from schemas.v1 import is_dns_label
+from schemas.v1.drift import DriftPolicy
 from schemas.v1.topics import desired_topic_spec, requests_topic_spec
 
 log = logging.getLogger(__name__)
@@ -58,8 +63,9 @@ def _applications(changes: Sequence[Change]) -> dict[str, list[str]]:
 
 
 class ClusterService:
-    def __init__(self, ctx: ServiceContext) -> None:
+    def __init__(self, ctx: ServiceContext, sources: SourceService | None = None) -> None:
         self.ctx = ctx
+        self.sources = sources if sources is not None else SourceService(None, clock=ctx.clock)
 
     async def register(self, cluster_id: str, labels: dict[str, str], *, actor: str) -> ClusterOut:
         _check_id(cluster_id)
@@ -98,9 +104,17 @@ class ClusterService:
         rows = await session.scalars(select(models.Placement).where(models.Placement.cluster_id == cluster_id))
         placements = {r.application_id: to_placement(r) for r in rows}
         changes = plan_cluster_labels(cluster_id, labels, releases, placements)
-        needed = [releases[c.application] for c in changes if c.kind == "bundle"]
-        bundles = await release_bundles(session, needed)
-        await write_changes(self.ctx, session, changes, lambda app: bundles[app][0], lambda app: bundles[app][1])
+        cluster = await session.get(models.Cluster, cluster_id)
+        facts = ClusterFacts(cluster_id, labels, (cluster.facts or {}).get("kubernetes_version") if cluster else None)
+        # Charts and templates rendered with the old labels, on a cluster that keeps them: rendered again.
+        kept = [p for a, p in placements.items() if a not in {c.application for c in changes}]
+        changes += plan_refresh(await stale_placements(session, facts, kept))
+        objects: dict[str, list[dict[str, Any]]] = {}
+        drift: dict[str, DriftPolicy] = {}
+        for (application, _), release in (await releases_of(session, changes)).items():
+            got = await self.sources.objects_for(session, release, [cluster_id], {cluster_id: facts})
+            objects[application], drift[application] = got[cluster_id], loaded(release.drift)
+        await write_changes(self.ctx, session, changes, lambda app, _cluster: objects[app], lambda app: drift[app])
         # A run with this cluster in its plan judges its membership again (left the selector: skipped).
         await wake_cluster(session, cluster_id, self.ctx.clock())
         return changes
@@ -133,7 +147,7 @@ class ClusterService:
                 raise NotFound(f"cluster {cluster_id} is not registered")
             rows = await session.scalars(select(models.Placement).where(models.Placement.cluster_id == cluster_id))
             changes = plan_removals({r.application_id: to_placement(r) for r in rows}, "deregistered")
-            await write_changes(self.ctx, session, changes, lambda _app: [])
+            await write_changes(self.ctx, session, changes, no_objects)
             # Placements stay (with their generations); reports and the cluster itself go.
             await session.execute(delete(models.Status).where(models.Status.cluster_id == cluster_id))
             await session.delete(cluster)

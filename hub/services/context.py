@@ -79,26 +79,33 @@ def to_placement(row: models.Placement) -> Placement:
     return Placement(row.cluster_id, row.application_id, row.generation, row.active, row.revision)
 
 
+def no_objects(_application: str, _cluster: str) -> list[dict[str, Any]]:
+    """`write_changes`' manifests for changes that are all removals."""
+    return []
+
+
 async def write_changes(
     ctx: ServiceContext,
     session: AsyncSession,
     changes: Iterable[Change],
-    manifests: Callable[[str], list[dict[str, Any]]],
+    manifests: Callable[[str, str], list[dict[str, Any]]],
     drift: Callable[[str], DriftPolicy | None] | None = None,
 ) -> None:
     """Record each change as the new placement and queue its desired-state record, in `session`'s
-    transaction. `manifests(application)` gives the objects of that application's current release,
-    `drift(application)` its drift policy (None: the default)."""
+    transaction. `manifests(application, cluster)` gives the objects that cluster gets of the application's
+    release (the same list for every cluster unless it is rendered per cluster), `drift(application)` its
+    drift policy (None: the default)."""
     now = ctx.clock()
     # Nothing flushed on the way: each get() below would otherwise flush everything added before it.
     # The caller's transaction flushes (or commits) once.
-    # One digest per application, however many clusters its bundle goes to.
-    digests: dict[str, str] = {}
+    # One digest per list of objects, however many clusters get that same list.
+    digests: dict[int, tuple[list[dict[str, Any]], str]] = {}
 
-    def digest(application: str) -> str:
-        if application not in digests:
-            digests[application] = content_digest(manifests(application))
-        return digests[application]
+    def digest(objects: list[dict[str, Any]]) -> str:
+        known = digests.get(id(objects))
+        if known is None or known[0] is not objects:
+            known = digests[id(objects)] = (objects, content_digest(objects))
+        return known[1]
 
     with session.no_autoflush:
         for change in changes:
@@ -110,13 +117,14 @@ async def _write_change(
     ctx: ServiceContext,
     session: AsyncSession,
     change: Change,
-    manifests: Callable[[str], list[dict[str, Any]]],
-    digest: Callable[[str], str],
+    manifests: Callable[[str, str], list[dict[str, Any]]],
+    digest: Callable[[list[dict[str, Any]]], str],
     now: datetime,
     policy: DriftPolicy | None = None,
 ) -> None:
     if change.kind == "bundle":
-        record = desired_record(change, manifests(change.application), now, digest(change.application), policy)
+        objects = manifests(change.application, change.cluster)
+        record = desired_record(change, objects, now, digest(objects), policy)
     else:
         record = desired_record(change, None, now)
     problem = size_problem(

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from sqlalchemy import and_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.drift.policy import loaded
-from hub.placements import Release
+from hub.placements import Change, Release
 from hub.selectors import parse_selector
 from hub.store import models
-from schemas.v1.drift import DriftPolicy
 
 
 async def live_releases(session: AsyncSession) -> dict[str, Release]:
@@ -28,17 +25,15 @@ async def live_releases(session: AsyncSession) -> dict[str, Release]:
     }
 
 
-async def release_bundles(
-    session: AsyncSession, releases: Iterable[Release]
-) -> dict[str, tuple[list[dict[str, Any]], DriftPolicy]]:
-    """Each release's manifests and the drift policy its bundles carry, by application."""
-    keys = [(r.application, r.revision) for r in releases]
+async def releases_of(session: AsyncSession, changes: Iterable[Change]) -> dict[tuple[str, int], models.Release]:
+    """The release each bundle change sends, by (application, revision)."""
+    keys = sorted({(c.application, c.revision) for c in changes if c.kind == "bundle"})
     if not keys:
         return {}
     rows = await session.scalars(
         select(models.Release).where(tuple_(models.Release.application_id, models.Release.revision).in_(keys))
     )
-    return {r.application_id: (list(r.manifests), loaded(r.drift)) for r in rows}
+    return {(r.application_id, r.revision): r for r in rows}
 
 
 async def current_releases(session: AsyncSession) -> list[tuple[models.Application, models.Release]]:

@@ -65,6 +65,9 @@ class Application(Base):
     auto_update: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     # The drift policy (schemas.v1.drift.DriftPolicy as JSON) new releases carry; None: the default (correct).
     drift: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # What the application is made from when not plain manifests (hub.sources.spec.Source, stored form):
+    # a chart or a template, with its values and per-cluster values. None: the release's manifests.
+    source: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Deleted applications keep their row and releases, so re-creating one continues its revisions.
     deleted_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
@@ -91,6 +94,47 @@ class Release(Base):
     cause: Mapped[str | None] = mapped_column(Text)
     # The drift policy its bundles carry (DriftPolicy as JSON); None: the default (correct).
     drift: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # A chart or template release (hub.sources.spec.Source, stored form): `manifests` is then empty and each
+    # cluster's manifests are rendered for it (ReleaseRendering). None: `manifests` is what every cluster gets.
+    source: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Where it came from when synced from code (hub.sources.origin.Origin as JSON).
+    origin: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Findings of `warn` policies when it was made (hub.policies FindingOut as JSON).
+    warnings: Mapped[list[Any] | None] = mapped_column(JSON)
+
+
+class ReleaseRendering(Base):
+    """What one cluster gets of a chart or template release: rendered once per cluster (and again when the
+    cluster's facts changed), so every dispatch of it sends the same bundle."""
+
+    __tablename__ = "release_renderings"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["application_id", "revision"], ["releases.application_id", "releases.revision"], ondelete="CASCADE"
+        ),
+    )
+
+    application_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    revision: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cluster_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    # The cluster facts it was rendered with (ClusterFacts digest): other facts, another rendering.
+    facts_digest: Mapped[str] = mapped_column(String(80))
+    manifests: Mapped[list[Any]] = mapped_column(JSON)
+    digest: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime]
+
+
+class ChartArchiveRow(Base):
+    """An uploaded chart, once per content digest (hub.charts.archive.ChartArchive.digest), as the packed
+    .tgz: releases and templates refer to it by digest."""
+
+    __tablename__ = "chart_archives"
+
+    digest: Mapped[str] = mapped_column(String(80), primary_key=True)
+    name: Mapped[str] = mapped_column(String(253))
+    version: Mapped[str] = mapped_column(String(253))
+    archive: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime]
 
 
 class Placement(Base):

@@ -39,8 +39,38 @@ CLUSTERS = {
 }
 
 
-def test_each_cluster_diffs_against_the_revision_placed_there() -> None:
+def _plan(
+    clusters: dict[str, dict[str, str]],
+    placed: dict[str, int],
+    releases: dict[int, list[dict[str, Any]]],
+    new_manifests: list[dict[str, Any]],
+    new_selector: Any,
+    current_selector: Any,
+) -> Any:
+    """A plan for manifests shared by every cluster (a chart is rendered per cluster: see below)."""
+    current = {c: releases[r] for c, r in placed.items()}
+    return plan_diff(
+        clusters, placed, current, dict.fromkeys(clusters, new_manifests), new_selector, current_selector
+    )
+
+
+def test_a_chart_rendered_per_cluster_diffs_each_cluster_against_its_own_rendering() -> None:
+    eu, us = [configmap("cfg", "eu")], [configmap("cfg", "us")]
     plan = plan_diff(
+        {"a": {"region": "eu"}, "b": {"region": "us"}},
+        {"a": 1, "b": 1},
+        {"a": eu, "b": [configmap("cfg", "old")]},
+        {"a": eu, "b": us},
+        parse_selector(""),
+        parse_selector(""),
+    )
+    by = {c.cluster: c for c in plan.clusters}
+    assert by["a"].objects.empty and by["b"].objects.summary() == "1 changed"
+    assert by["b"].new_manifests({"a": eu, "b": us}) == us
+
+
+def test_each_cluster_diffs_against_the_revision_placed_there() -> None:
+    plan = _plan(
         CLUSTERS,
         placed={"c-staging": 2, "c-prod": 1, "c-mid-rollout": 2},
         releases={1: V1, 2: V2},
@@ -55,13 +85,14 @@ def test_each_cluster_diffs_against_the_revision_placed_there() -> None:
     assert by["c-dev"].change == "enter" and by["c-dev"].objects.summary() == "1 added"
     assert not by["c-dev"].selected_now
     assert by["c-staging"].change == "leave" and by["c-staging"].objects.summary() == "1 removed"
-    assert by["c-staging"].new_manifests(V2) == [] and by["c-dev"].new_manifests(V2) == V2
+    new = dict.fromkeys(CLUSTERS, V2)
+    assert by["c-staging"].new_manifests(new) == [] and by["c-dev"].new_manifests(new) == V2
     assert plan.counts() == {"enter": 1, "leave": 1, "stay": 2, "none": 0}
     assert plan.changes_anything
 
 
 def test_an_unchanged_application_changes_nothing_and_unselected_clusters_are_not_reached() -> None:
-    plan = plan_diff(
+    plan = _plan(
         CLUSTERS, {"c-prod": 1}, {1: V1}, V1, parse_selector("env=prod,tier!=x"), parse_selector("env=prod")
     )
     by = {c.cluster: c for c in plan.clusters}
@@ -72,7 +103,7 @@ def test_an_unchanged_application_changes_nothing_and_unselected_clusters_are_no
 
 
 def test_a_new_application_enters_every_selected_cluster() -> None:
-    plan = plan_diff(CLUSTERS, {}, {}, V1, parse_selector(""), None)
+    plan = _plan(CLUSTERS, {}, {}, V1, parse_selector(""), None)
     assert {c.change for c in plan.clusters} == {"enter"}
     assert not any(c.selected_now for c in plan.clusters)
 
@@ -85,7 +116,7 @@ def test_every_cluster_is_listed_once_with_the_change_its_placement_and_selectio
     placed: dict[str, int], selector: str
 ) -> None:
     new_selector = parse_selector(selector)
-    plan = plan_diff(CLUSTERS, placed, {1: V1, 2: V2}, V2, new_selector, parse_selector(""))
+    plan = _plan(CLUSTERS, placed, {1: V1, 2: V2}, V2, new_selector, parse_selector(""))
     assert [c.cluster for c in plan.clusters] == sorted(CLUSTERS)
     for cluster in plan.clusters:
         selected, installed = new_selector.matches(CLUSTERS[cluster.cluster]), cluster.cluster in placed
@@ -108,7 +139,7 @@ def _reply(cluster: str, request_id: uuid.UUID, *states: str) -> DryRunReply:
 
 
 def test_the_view_lists_every_cluster_and_summarizes_live_answers() -> None:
-    plan = plan_diff(
+    plan = _plan(
         CLUSTERS,
         {"c-prod": 1, "c-staging": 1},
         {1: V1},
@@ -146,7 +177,7 @@ def test_the_view_lists_every_cluster_and_summarizes_live_answers() -> None:
 
 
 def test_without_live_the_summary_is_complete_and_says_whether_desired_state_changes() -> None:
-    plan = plan_diff({"c-prod": {"env": "prod"}}, {"c-prod": 1}, {1: V1}, V1, parse_selector("env=prod"), None)
+    plan = _plan({"c-prod": {"env": "prod"}}, {"c-prod": 1}, {1: V1}, V1, parse_selector("env=prod"), None)
     view = diff_view(
         application="web",
         exists=True,

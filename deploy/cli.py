@@ -2,7 +2,7 @@
 
 Talk to a hub (set FLEETCAST_HUB_URL and FLEETCAST_TOKEN, or ~/.config/fleetcast/config.yaml):
   clusters, cluster, apply, status, versions, releases, delete, token, whoami, audit.
-Run a real local fleet on this machine:  dev up | status | stop | down."""
+Run a real local fleet on this machine:  dev up | status | stop | down; pinned tools: dev tools helm."""
 
 # Starting fast matters (every command, `--help` included): this module and the parsers it builds
 # import only the standard library and hub.client's light modules. What a command needs (the local
@@ -61,6 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
     down = dev_commands.add_parser("down", help="stop every component of the local fleet")
     down.add_argument("--purge", action="store_true", help="also delete its data, logs and kubeconfigs")
     down.add_argument("--state-dir", type=Path, help=state_help)
+
+    tools = dev_commands.add_parser(
+        "tools", help="build (once) or find a pinned tool in the cache and print its path: helm (for CI, offline use)"
+    )
+    tools.add_argument("tool", choices=["helm"], help="helm: the Helm the hub renders charts with")
+    tools.add_argument("-o", "--output", choices=["path", "json"], default="path")
     return parser
 
 

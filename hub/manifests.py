@@ -171,3 +171,9 @@ def parse_manifests(source: str | list[Any]) -> list[dict[str, Any]]:
     if not objects:
         raise ManifestError(["no Kubernetes objects found"])
     return objects
+
+
+def yaml_documents(text: str) -> list[Any]:
+    """The documents of a YAML stream read as Kubernetes reads YAML (see `_Loader`), empty ones dropped,
+    in order; yaml.YAMLError when it does not parse. For text a program wrote, such as `helm template`'s."""
+    return [value for value in yaml.load_all(text, Loader=_Loader) if value is not None]

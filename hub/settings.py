@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -87,6 +89,16 @@ class HubSettings(BaseSettings, KafkaClientFields):
     kube_events_max_age_seconds: float = Field(
         default=7 * 24 * 3600.0, gt=0, description="Events older than this are dropped (the events topic's retention)."
     )
+    # Helm charts as applications (hub/charts, docs/charts.md): the Helm that renders them, per cluster.
+    helm_binary: Path | None = Field(
+        default=None,
+        description="The helm binary that renders charts; unset: `helm` on PATH, then the pinned version "
+        "in the build cache (`fleetcast dev tools helm` builds it).",
+    )
+    helm_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="Longest one `helm template` may run before it is killed (a 422 then)."
+    )
+    helm_max_parallel: int = Field(default=4, ge=1, le=64, description="Helm processes rendering at once.")
 
     def kafka(self) -> KafkaClientSettings:
         """The hub's Kafka clients: ids `fleetcast-hub-<client>` unless a prefix is set."""

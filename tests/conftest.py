@@ -19,8 +19,9 @@ settings.load_profile("fleetcast")
 
 _ROOT = Path(__file__).parent
 
-# The real fleet (Kafka + clusters), the real PostgreSQL server and real Prometheus fixtures, shared by all tests.
-pytest_plugins = ["tests.fleet", "tests.postgres", "tests.prometheus"]
+# The real fleet (Kafka + clusters), the real PostgreSQL server, real Prometheus and real Helm fixtures, shared
+# by all tests.
+pytest_plugins = ["tests.fleet", "tests.postgres", "tests.prometheus", "tests.helm"]
 
 
 _CONFIG_HOME = Path(tempfile.mkdtemp(prefix="fleetcast-test-config-"))

@@ -159,6 +159,20 @@ def prometheus_build(version: str) -> GoBuild:
     )
 
 
+def helm_build(version: str) -> GoBuild:
+    """Helm 3 from its Go module (`helm.sh/helm/v3` vX.Y.Z is Helm X.Y.Z): what the hub renders charts with."""
+    if not re.fullmatch(r"v3\.\d+\.\d+", version):
+        raise ValueError(f"not a Helm 3 release version (v3.Y.Z): {version!r}")
+    return GoBuild(
+        name="helm",
+        version=version,
+        module="helm.sh/helm/v3",
+        binaries={"helm": "helm.sh/helm/v3/cmd/helm"},
+        # Without it `helm version` says v3.x-dev and charts' `kubeVersion`/`.Capabilities.HelmVersion` see that.
+        ldflags=f"-s -w -X helm.sh/helm/v3/internal/version.version={version}",
+    )
+
+
 @dataclass(frozen=True)
 class Binaries:
     etcd: Path
@@ -258,6 +272,20 @@ class Artifacts:
             )
         paths = await self.ensure_go_build(build)
         return PrometheusBinaries(prometheus=paths["prometheus"], promtool=paths["promtool"])
+
+    def cached_helm(self) -> Path | None:
+        """The pinned Helm if a finished build of it is in the cache (`<cache>/bin/helm-<version>/helm`)."""
+        build = helm_build(self.settings.helm_version)
+        return self._bin_dir(build) / "helm" if self._built(build) else None
+
+    async def ensure_helm(self) -> Path:
+        build = helm_build(self.settings.helm_version)
+        if not self._built(build):
+            self.say(
+                f"building Helm {build.version} from its Go module into {self.cache / 'bin'}: "
+                "first run only, about 2 minutes on 2 cores; later runs reuse the cache."
+            )
+        return (await self.ensure_go_build(build))["helm"]
 
     def _bin_dir(self, build: GoBuild) -> Path:
         return self.cache / "bin" / f"{build.name}-{build.version}"

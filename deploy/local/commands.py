@@ -68,7 +68,7 @@ def _settings(args: argparse.Namespace) -> DevSettings:
     overrides: dict[str, Any] = {}
     if getattr(args, "clusters", None) is not None:
         overrides["clusters"] = args.clusters
-    if args.state_dir is not None:
+    if getattr(args, "state_dir", None) is not None:
         overrides["state_dir"] = args.state_dir
     settings = DevSettings(**overrides)
     if getattr(args, "label", None):
@@ -97,6 +97,8 @@ def run_dev(args: argparse.Namespace) -> int:
     except ValueError as error:
         _say(f"error: {error}")
         return 2
+    if args.dev_command == "tools":
+        return _tools(settings, args)
     fleet = LocalFleet(settings, _say)
     if args.dev_command == "up":
         try:
@@ -174,3 +176,22 @@ def run_dev(args: argparse.Namespace) -> int:
             _say(f"removed {fleet.home}")
         return 0
     raise AssertionError(args.dev_command)
+
+
+def _tools(settings: DevSettings, args: argparse.Namespace) -> int:
+    """`dev tools helm`: the pinned Helm from the cache, built there first if need be; its path on stdout."""
+    from deploy.local.artifacts import Artifacts
+
+    try:
+        path = _run_cancellable(Artifacts(settings, _say).ensure_helm())
+    except ComponentError as error:
+        _say(f"error: {error}")
+        return 1
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        _say("interrupted; the unfinished build is redone next time")
+        return 130
+    if args.output == "json":
+        print(json.dumps({"tool": args.tool, "version": settings.helm_version, "path": str(path)}, indent=2))
+    else:
+        print(path)
+    return 0

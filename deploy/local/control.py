@@ -66,6 +66,11 @@ def hub_args(port: int, database: Path, kafka_bootstrap: str) -> list[str]:
     ]
 
 
+def hub_env(helm: Path | None) -> dict[str, str]:
+    """The hub's environment beyond ours: the Helm it renders charts with (the one `dev up` built)."""
+    return {"FLEETCAST_HUB_HELM_BINARY": str(helm)} if helm is not None else {}
+
+
 def write_secret(path: Path, text: str) -> None:
     """Create or replace `path` readable by its owner only (mode 0600), atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)

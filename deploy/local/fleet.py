@@ -148,13 +148,16 @@ class LocalFleet:
         fleet_state.save(self.state_path, state)
 
         artifacts = Artifacts(self.settings, self.say)
-        libs, binaries, prometheus = await asyncio.gather(
-            artifacts.ensure_kafka(), artifacts.ensure_binaries(), self._prometheus_binaries(artifacts)
+        libs, binaries, prometheus, helm = await asyncio.gather(
+            artifacts.ensure_kafka(),
+            artifacts.ensure_binaries(),
+            self._prometheus_binaries(artifacts),
+            self._helm_binary(artifacts),
         )
 
         started_here: list[str] = []
         try:
-            await self._start_all(state, libs, binaries, started_here)
+            await self._start_all(state, libs, binaries, started_here, helm)
             if prometheus is not None:
                 await self._start_prometheus(state, prometheus, started_here)
             self._check_alive(state)
@@ -175,6 +178,10 @@ class LocalFleet:
     async def _prometheus_binaries(self, artifacts: Artifacts) -> PrometheusBinaries | None:
         return await artifacts.ensure_prometheus() if self.runs_prometheus else None
 
+    async def _helm_binary(self, artifacts: Artifacts) -> Path | None:
+        """The Helm the hub renders chart applications with: only a fleet that runs a hub needs it."""
+        return await artifacts.ensure_helm() if self.settings.run_fleetcast else None
+
     def _ensure(
         self,
         state: fleet_state.FleetState,
@@ -182,6 +189,7 @@ class LocalFleet:
         argv_or_start: list[str] | Callable[[], processes.ProcessRecord],
         started_here: list[str],
         port: int | None = None,
+        env: dict[str, str] | None = None,
     ) -> processes.ProcessRecord:
         record = state.record(component)
         if record and processes.is_alive(record):
@@ -191,7 +199,9 @@ class LocalFleet:
         if callable(argv_or_start):
             record = argv_or_start()
         else:
-            record = processes.spawn(component, argv_or_start, self.log(component), tie_to_parent=self.tie_to_parent)
+            record = processes.spawn(
+                component, argv_or_start, self.log(component), env=env, tie_to_parent=self.tie_to_parent
+            )
         state.set_record(component, record)
         started_here.append(component)
         fleet_state.save(self.state_path, state)
@@ -204,6 +214,7 @@ class LocalFleet:
         libs: Path,
         binaries: Binaries,
         started_here: list[str],
+        helm: Path | None = None,
     ) -> None:
         timeout = self.settings.ready_timeout
         # Kafka's JVM takes seconds to start: launch it first and check it last.
@@ -267,9 +278,11 @@ class LocalFleet:
         took = await kafka.wait_ready(kafka_record, state.kafka_bootstrap, timeout)
         self.say(f"kafka: ready at {state.kafka_bootstrap} (round trip through a real topic, {took:.1f}s)")
         if self.settings.run_fleetcast:
-            await self._start_fleetcast(state, started_here)
+            await self._start_fleetcast(state, started_here, helm)
 
-    async def _start_fleetcast(self, state: fleet_state.FleetState, started_here: list[str]) -> None:
+    async def _start_fleetcast(
+        self, state: fleet_state.FleetState, started_here: list[str], helm: Path | None = None
+    ) -> None:
         """The hub, the clusters registered with it, and a spoke per cluster under its own identity."""
         timeout = self.settings.ready_timeout
         url = control.hub_url(state.hub_port)
@@ -283,6 +296,7 @@ class LocalFleet:
             control.hub_args(state.hub_port, database, state.kafka_bootstrap),
             started_here,
             port=state.hub_port,
+            env=control.hub_env(helm),
         )
         took = await control.wait_http_ok(control.HUB, f"{url}/readyz", hub, timeout)
         self.say(f"hub: ready at {url} ({took:.1f}s)")

@@ -30,6 +30,8 @@ class DevSettings(BaseSettings):
     kwok_version: str = "v0.8.0"
     # Go module v0.315.0 is Prometheus 3.15.0 (v0.316.0 needs module zips the proxy refuses).
     prometheus_version: str = "v0.315.0"
+    # Helm renders chart applications at the hub (`helm template`); v3.22.0 is the newest Helm 3 here.
+    helm_version: str = "v3.22.0"
 
     # Built binaries, fetched jars and the Go module/build caches, keyed by version inside.
     # Outside the work tree so a fresh clone (and CI) reuses them.

@@ -57,6 +57,8 @@ class Fleetcast:
     home: Path
     hub_port: int
     metrics_ports: dict[str, int]
+    # The Helm the hub renders chart applications with (FLEETCAST_HUB_HELM_BINARY), as `dev up` sets it.
+    helm: Path | None = None
     hub: processes.ProcessRecord | None = None
     admin_token: str = ""
     spokes: dict[str, processes.ProcessRecord] = field(default_factory=dict)
@@ -75,6 +77,7 @@ class Fleetcast:
         return {
             "FLEETCAST_HUB_UNREACHABLE_AFTER_SECONDS": str(UNREACHABLE_AFTER_SECONDS),
             "FLEETCAST_HUB_REPORT_GROUP_ID": self.report_group,
+            **control.hub_env(self.helm),
             **extra,
         }
 
@@ -192,13 +195,16 @@ def run(coro: Any) -> Any:
 
 
 @pytest.fixture(scope="session")
-def fleetcast(local_fleet: RunningFleet, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleetcast]:
+def fleetcast(
+    local_fleet: RunningFleet, helm_binary: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Fleetcast]:
     home = tmp_path_factory.mktemp("fleetcast")
     fleet = Fleetcast(
         infra=local_fleet,
         home=home,
         hub_port=processes.free_port(),
         metrics_ports={c.name: processes.free_port() for c in local_fleet.clusters},
+        helm=helm_binary,
     )
     try:
         fleet.start_hub()

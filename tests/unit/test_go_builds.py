@@ -5,6 +5,7 @@ import pytest
 from deploy.local.artifacts import (
     KWOK_STAGES,
     GoBuild,
+    helm_build,
     kubernetes_build,
     kwok_build,
     prometheus_build,
@@ -125,3 +126,30 @@ def test_prometheus_build_is_cached_under_its_own_name_and_version() -> None:
     artifacts = Artifacts(settings, lambda _: None)
     build = prometheus_build(settings.prometheus_version)
     assert artifacts._bin_dir(build) == settings.cache_dir / "bin" / f"prometheus-{settings.prometheus_version}"
+
+
+def test_helm_build_carries_its_release_version() -> None:
+    build = helm_build("v3.22.0")
+    assert build.module == "helm.sh/helm/v3"
+    assert build.binaries == {"helm": "helm.sh/helm/v3/cmd/helm"}
+    # Without it `helm version` says v3.x-dev, and charts' `.Capabilities.HelmVersion` sees that.
+    assert build.ldflags == "-s -w -X helm.sh/helm/v3/internal/version.version=v3.22.0"
+    assert "replace" not in wrapper_go_mod(build, go_version="1.26.0")
+
+
+@pytest.mark.parametrize("version", ["3.22.0", "v4.0.0", "v3.22"])
+def test_helm_build_rejects_what_is_not_a_helm_3_release(version: str) -> None:
+    with pytest.raises(ValueError, match=r"v3\.Y\.Z"):
+        helm_build(version)
+
+
+def test_helm_is_cached_under_its_own_name_and_version() -> None:
+    from deploy.local.artifacts import Artifacts
+    from deploy.local.settings import DevSettings
+
+    settings = DevSettings()
+    build = helm_build(settings.helm_version)
+    assert (
+        Artifacts(settings, lambda _: None)._bin_dir(build)
+        == settings.cache_dir / "bin" / f"helm-{settings.helm_version}"
+    )

@@ -145,11 +145,13 @@ async def database_url(database_server: PostgresServer | None, tmp_path: Path) -
 
 
 @pytest.fixture
-def hub_settings(local_fleet: RunningFleet, database_url: str) -> Callable[..., HubSettings]:
+def hub_settings(local_fleet: RunningFleet, database_url: str, helm_binary: Path) -> Callable[..., HubSettings]:
     def make(**overrides: Any) -> HubSettings:
         values: dict[str, Any] = {
             "database_url": database_url,
             "kafka_bootstrap": local_fleet.kafka_bootstrap,
+            # The Helm `dev up` gives its hub: chart applications render with it.
+            "helm_binary": helm_binary,
             "relay_poll_interval_seconds": 0.5,
             # Each test hub is its own group: it must not wait on, or steal from, another test's hub.
             "report_group_id": unique("fleetcast-hub-test"),

@@ -24,7 +24,7 @@ from hub.autoupdate.service import AutoUpdateService
 from hub.campaigns import api as campaign_api
 from hub.campaigns.monitor import CampaignMonitor
 from hub.campaigns.service import CampaignService
-from hub.charts.binary import HelmNotFound, find_helm
+from hub.charts.binary import HelmNotFound
 from hub.charts.renderer import HelmRenderer
 from hub.describe import api as describe_api
 from hub.describe.service import DescribeService
@@ -88,11 +88,10 @@ def _spawn(tasks: list[asyncio.Task[None]], name: str, coroutine: Coroutine[Any,
 def _helm(settings: HubSettings) -> HelmRenderer | None:
     """The renderer of charts and templates; None (charts refused with a 422 saying why) without a Helm."""
     try:
-        binary = find_helm(settings.helm_binary)
+        return HelmRenderer.from_settings(settings)
     except HelmNotFound as error:
         log.warning("no Helm: chart and template applications will be refused (%s)", error)
         return None
-    return HelmRenderer(binary, settings.helm_timeout_seconds, settings.helm_max_parallel)
 
 
 def create_app(

@@ -93,7 +93,8 @@ class DiffService:
                 raise Invalid(f"application {application_id}: {error}") from error
             if app is None and manifests is None and not spec.per_cluster:
                 raise Invalid(
-                    f"application {application_id}: manifests, a chart or a template is required for a new application"
+                    f"application {application_id}: manifests are required for a new application "
+                    "(or a chart, or a template)"
                 )
             if app is None and selector is None:
                 raise Invalid(

@@ -266,7 +266,8 @@ class ApplicationService:
                 raise Invalid(f"application {application_id}: {error}") from error
             if not live and manifests is None and not spec.per_cluster:
                 raise Invalid(
-                    f"application {application_id}: manifests, a chart or a template is required for a new application"
+                    f"application {application_id}: manifests are required for a new application "
+                    "(or a chart, or a template)"
                 )
             if not live and selector is None:
                 raise Invalid(

@@ -1,0 +1,154 @@
+"""An operator's values checked against a template (every problem at once, naming the parameter and what
+is allowed), and the values one cluster renders with."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from hub.selectors import parse_selector
+from hub.sources.facts import ClusterFacts
+from hub.templates.paths import leaf_paths, value_at
+from hub.templates.spec import TemplateSpec, parse_template
+from hub.templates.values import check_values, merged, values_for
+from tests.unit.hub.templates.conftest import web_service_body
+
+IMAGE = {"image": "registry.example.com/web:1.0"}
+
+
+def test_good_values_pass(web_service: TemplateSpec) -> None:
+    assert check_values(web_service, {**IMAGE, "size": "large", "replicas": 10}) == []
+    prod = [(parse_selector("env=prod"), {"replicas": 5, "resources": {"cpu": "2"}})]
+    assert check_values(web_service, IMAGE, prod) == []
+
+
+def test_each_problem_names_the_parameter_and_what_is_allowed(web_service: TemplateSpec) -> None:
+    problems = check_values(web_service, {"size": "huge", "replicas": 40, "image": "nginx"})
+    assert problems == [
+        "parameter image: 'nginx' does not match ^registry\\.example\\.com/",
+        "parameter replicas: 40 is above the maximum 10",
+        "parameter size: 'huge' is not allowed; allowed values: small, medium, large",
+    ]
+    assert check_values(web_service, {"replicas": 0}) == [
+        "parameter image is required",
+        "parameter replicas: 0 is below the minimum 1",
+    ]
+    assert check_values(web_service, {**IMAGE, "replicas": "three", "colour": "red"}) == [
+        "parameter colour is not a parameter of template web-service "
+        "(parameters: size, replicas, image, memory, resources)",
+        "parameter replicas: 'three' is not of type integer",
+    ]
+
+
+def test_a_locked_value_is_refused_with_what_is_locked(web_service: TemplateSpec) -> None:
+    assert check_values(web_service, {**IMAGE, "securityContext": {"runAsNonRoot": False}}) == [
+        "parameter securityContext.runAsNonRoot is locked by template web-service (value: true)",
+        # and the schema refuses it as no parameter too
+        "parameter securityContext is not a parameter of template web-service "
+        "(parameters: size, replicas, image, memory, resources)",
+    ]
+    problems = check_values(web_service, {**IMAGE, "securityContext": {}})
+    assert problems[0] == 'parameter securityContext is locked by template web-service (value: {"runAsNonRoot":true})'
+
+
+def test_per_cluster_values_only_where_the_template_allows(web_service: TemplateSpec) -> None:
+    cluster_values = [
+        (parse_selector("env=prod"), {"memory": "1Gi", "replicas": 4}),
+        (parse_selector("env=dev"), {"replicas": 11}),
+        (parse_selector("env=qa"), {"securityContext": {"runAsNonRoot": False}}),
+    ]
+    assert check_values(web_service, IMAGE, cluster_values) == [
+        "clusterValues[0] (env=prod): parameter memory may not be overridden per cluster; "
+        "template web-service allows: replicas, resources.cpu",
+        "clusterValues[1] (env=dev): parameter replicas: 11 is above the maximum 10",
+        "clusterValues[2] (env=qa): parameter securityContext.runAsNonRoot is locked by template web-service "
+        "(value: true)",
+        "clusterValues[2] (env=qa): parameter securityContext.runAsNonRoot may not be overridden per cluster; "
+        "template web-service allows: replicas, resources.cpu",
+    ]
+
+
+def test_an_operators_problem_is_reported_once_not_per_cluster(web_service: TemplateSpec) -> None:
+    cluster_values = [(parse_selector("env=prod"), {"replicas": 3})]
+    assert check_values(web_service, {}, cluster_values) == ["parameter image is required"]
+
+
+def test_values_for_layers_in_order(web_service: TemplateSpec) -> None:
+    prod = ClusterFacts("p1", {"env": "prod"})
+    dev = ClusterFacts("d1", {"env": "dev"})
+    operator_clusters = [(parse_selector("region=eu"), {"replicas": 7})]
+    assert values_for(web_service, IMAGE, operator_clusters, dev) == {
+        "size": "small",
+        "replicas": 2,
+        "memory": "256Mi",
+        **IMAGE,
+        "securityContext": {"runAsNonRoot": True},
+    }
+    # the template's clusterValues for prod, then the operator's values win over them
+    assert values_for(web_service, IMAGE, [], prod)["replicas"] == 3
+    assert values_for(web_service, {**IMAGE, "replicas": 5}, [], prod)["replicas"] == 5
+    eu_prod = ClusterFacts("p2", {"env": "prod", "region": "eu"})
+    assert values_for(web_service, {**IMAGE, "replicas": 5}, operator_clusters, eu_prod)["replicas"] == 7
+
+
+def test_merged_merges_objects_and_replaces_the_rest() -> None:
+    assert merged({"a": {"b": 1, "c": [1]}, "d": 1}, {"a": {"c": [2]}}, {"d": None}) == {
+        "a": {"b": 1, "c": [2]},
+        "d": None,
+    }
+
+
+keys = st.sampled_from(["a", "b", "c", "securityContext", "replicas"])
+leaves = st.one_of(st.integers(), st.text(max_size=3), st.booleans(), st.none(), st.lists(st.integers(), max_size=2))
+values_trees = st.recursive(leaves, lambda inner: st.dictionaries(keys, inner, max_size=3), max_leaves=8)
+value_objects = st.dictionaries(keys, values_trees, max_size=4)
+label_sets = st.dictionaries(st.sampled_from(["env", "region"]), st.sampled_from(["prod", "dev", "eu"]), max_size=2)
+selectors = st.sampled_from(["env=prod", "env=dev", "region=eu", "!env", "env in (prod,dev)"]).map(parse_selector)
+cluster_values_lists = st.lists(st.tuples(selectors, value_objects), max_size=3)
+
+
+def template(defaults: dict[str, Any], locked: dict[str, Any], own: list[Any]) -> TemplateSpec:
+    spec = parse_template("t", web_service_body(parameters={"type": "object"}, values={}, cluster_overridable=[]))
+    return TemplateSpec(
+        name="t",
+        description="",
+        parameters={"type": "object"},
+        values=defaults,
+        locked=locked,
+        cluster_overridable=[],
+        cluster_values=own,
+        source=spec.source,
+    )
+
+
+@given(value_objects, value_objects, cluster_values_lists, value_objects, cluster_values_lists, label_sets)
+def test_locked_always_wins(
+    defaults: dict[str, Any],
+    locked: dict[str, Any],
+    own: list[Any],
+    values: dict[str, Any],
+    cluster_values: list[Any],
+    labels: dict[str, str],
+) -> None:
+    result = values_for(template(defaults, locked, own), values, cluster_values, ClusterFacts("c", labels))
+    for path in leaf_paths(locked):
+        fixed = value_at(locked, path)
+        # An empty object fixes nothing: merged into an object, it leaves the object as it is.
+        if fixed != {}:
+            assert value_at(result, path) == fixed
+
+
+@given(value_objects, value_objects, cluster_values_lists, value_objects, cluster_values_lists)
+def test_a_cluster_no_selector_matches_gets_the_values_without_per_cluster_ones(
+    defaults: dict[str, Any],
+    locked: dict[str, Any],
+    own: list[Any],
+    values: dict[str, Any],
+    cluster_values: list[Any],
+) -> None:
+    # Labels no selector above matches: env set to a value none names, region set to one none names.
+    facts = ClusterFacts("c", {"env": "other", "region": "us"})
+    spec = template(defaults, locked, own)
+    assert values_for(spec, values, cluster_values, facts) == merged(defaults, values, locked)

@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from jsonschema import Draft202012Validator
 from pydantic import BaseModel, ConfigDict, Field
+from referencing.exceptions import Unresolvable
 
 from hub.charts.archive import ChartArchive, ChartError, load_archive
 from hub.selectors import Selector, SelectorError, parse_selector
@@ -151,14 +152,36 @@ class TemplateSpec:
         )
 
 
+def _references(schema: Any, where: str = "parameters") -> list[str]:
+    """Each `$ref` that points outside the schema: the hub fetches nothing to check values."""
+    problems = []
+    if isinstance(schema, Mapping):
+        for key, value in schema.items():
+            if key in ("$ref", "$dynamicRef") and isinstance(value, str) and not value.startswith("#"):
+                problems.append(
+                    f"{where}[{key!r}]: {value!r} points outside the schema; only references inside it "
+                    "(#/$defs/...) are allowed"
+                )
+            else:
+                problems += _references(value, f"{where}[{key!r}]")
+    elif isinstance(schema, list):
+        for index, item in enumerate(schema):
+            problems += _references(item, f"{where}[{index}]")
+    return problems
+
+
+# The meta-schema with formats checked, so a `pattern` that is no regular expression is refused here
+# rather than failing when an operator's value is checked.
+_META = Draft202012Validator(Draft202012Validator.META_SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
 def schema_problems(schema: Mapping[str, Any]) -> list[str]:
     """Every way `schema` is not a valid Draft 2020-12 JSON Schema of an object of values."""
     problems = [
         f"parameters{''.join(f'[{p!r}]' for p in error.absolute_path)}: {error.message}"
-        for error in sorted(
-            Draft202012Validator(Draft202012Validator.META_SCHEMA).iter_errors(schema), key=lambda e: e.json_path
-        )
+        for error in sorted(_META.iter_errors(schema), key=lambda e: e.json_path)
     ]
+    problems += _references(schema)
     if problems:
         return problems
     kind = schema.get("type", "object")
@@ -170,11 +193,14 @@ def schema_problems(schema: Mapping[str, Any]) -> list[str]:
 def default_problems(spec_values: Mapping[str, Any], schema: Mapping[str, Any]) -> list[str]:
     """The defaults must be values operators could have given: only `required` may be left to them."""
     validator = Draft202012Validator(schema)
-    return [
-        f"values.{dotted(tuple(str(p) for p in error.absolute_path)) or '(root)'}: {error.message}"
-        for error in validator.iter_errors(spec_values)
-        if error.validator != "required"
-    ]
+    try:
+        return [
+            f"values.{dotted(tuple(str(p) for p in error.absolute_path)) or '(root)'}: {error.message}"
+            for error in validator.iter_errors(spec_values)
+            if error.validator != "required"
+        ]
+    except Unresolvable as error:
+        return [f"parameters: a reference cannot be resolved: {error}"]
 
 
 def _chart_of(name: str, body: TemplateIn, problems: list[str]) -> tuple[ChartArchive | None, str]:

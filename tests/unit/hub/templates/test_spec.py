@@ -106,3 +106,20 @@ def test_a_document_reads_in_the_api_spelling() -> None:
         "t.yaml: metadata.name is missing",
         "t.yaml: spec is missing",
     ]
+
+
+def test_references_outside_the_schema_and_bad_patterns_are_refused() -> None:
+    problems = problems_of(
+        parameters={
+            "type": "object",
+            "properties": {"a": {"$ref": "https://example.com/s.json"}, "b": {"type": "string", "pattern": "["}},
+        }
+    )
+    assert problems == [
+        "parameters['properties']['b']['pattern']: '[' is not a 'regex'",
+        "parameters['properties']['a']['$ref']: 'https://example.com/s.json' points outside the schema; "
+        "only references inside it (#/$defs/...) are allowed",
+    ]
+    assert problems_of(parameters={"type": "object", "$ref": "#/$defs/nope"})[0].startswith(
+        "parameters: a reference cannot be resolved"
+    )

@@ -118,7 +118,15 @@ class TemplateService:
             details: dict[str, object] = {"template": name, "revision": number, "chart": spec.source.label}
             if origin is not None:
                 details["origin"] = origin
-            await record(session, time=now, actor=actor, action=TEMPLATE_PUBLISHED, digest=digest, details=details)
+            await record(
+                session,
+                time=now,
+                actor=actor,
+                action=TEMPLATE_PUBLISHED,
+                revision=number,
+                digest=digest,
+                details=details,
+            )
             return _view(row, number), True
 
     async def find(self) -> list[TemplateSummary]:
@@ -150,7 +158,15 @@ class TemplateService:
             details: dict[str, object] = {"template": name, "revision": row.revision}
             if origin is not None:
                 details["origin"] = origin.model_dump()
-            await record(session, time=now, actor=actor, action=TEMPLATE_DELETED, digest=row.digest, details=details)
+            await record(
+                session,
+                time=now,
+                actor=actor,
+                action=TEMPLATE_DELETED,
+                revision=row.revision,
+                digest=row.digest,
+                details=details,
+            )
             return _view(row, row.revision)
 
     async def resolve_in(self, session: AsyncSession, name: str, revision: int | None = None) -> ResolvedTemplate:

@@ -121,6 +121,20 @@ def locked_problems(spec: TemplateSpec, values: Mapping[str, Any]) -> list[str]:
     return problems
 
 
+def without_locked(values: Mapping[str, Any], locked: Mapping[str, Any]) -> dict[str, Any]:
+    """`values` without what touches a locked value: refused as locked, it is not judged again by the
+    schema (which would only add "not a parameter")."""
+    result: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in locked:
+            result[key] = value
+        elif isinstance(value, Mapping) and isinstance(locked[key], Mapping) and locked[key]:
+            rest = without_locked(value, locked[key])
+            if rest:
+                result[key] = rest
+    return result
+
+
 def overridable_problems(spec: TemplateSpec, values: Mapping[str, Any]) -> list[str]:
     allowed = [tuple(p.split(".")) for p in spec.cluster_overridable]
     allows = ", ".join(spec.cluster_overridable) or "nothing"
@@ -140,13 +154,14 @@ def check_values(spec: TemplateSpec, values: Mapping[str, Any], cluster_values: 
     """Every problem with an operator's values for `spec`, at once: values outside the parameter schema,
     locked values given, per-cluster values the template does not let operators override (each entry
     also checked against the schema, merged over the operator's values). Empty: they may be used."""
-    problems = locked_problems(spec, values) + schema_problems(spec, values)
+    unlocked = without_locked(values, spec.locked)
+    problems = locked_problems(spec, values) + schema_problems(spec, unlocked)
     for index, (selector, overrides) in enumerate(cluster_values):
         where = f"clusterValues[{index}] ({selector or 'every cluster'})"
         entry = locked_problems(spec, overrides) + overridable_problems(spec, overrides)
         if not entry:
             # Only what this entry adds: the operator's own problems are reported once, above.
-            entry = [p for p in schema_problems(spec, merged(values, overrides)) if p not in problems]
+            entry = [p for p in schema_problems(spec, merged(unlocked, overrides)) if p not in problems]
         problems += [f"{where}: {p}" for p in entry]
     return problems
 

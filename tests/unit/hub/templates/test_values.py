@@ -12,7 +12,7 @@ from hub.selectors import parse_selector
 from hub.sources.facts import ClusterFacts
 from hub.templates.paths import leaf_paths, value_at
 from hub.templates.spec import TemplateSpec, parse_template
-from hub.templates.values import check_values, merged, values_for
+from hub.templates.values import check_values, merged, values_for, without_locked
 from tests.unit.hub.templates.conftest import web_service_body
 
 IMAGE = {"image": "registry.example.com/web:1.0"}
@@ -45,12 +45,15 @@ def test_each_problem_names_the_parameter_and_what_is_allowed(web_service: Templ
 def test_a_locked_value_is_refused_with_what_is_locked(web_service: TemplateSpec) -> None:
     assert check_values(web_service, {**IMAGE, "securityContext": {"runAsNonRoot": False}}) == [
         "parameter securityContext.runAsNonRoot is locked by template web-service (value: true)",
-        # and the schema refuses it as no parameter too
-        "parameter securityContext is not a parameter of template web-service "
-        "(parameters: size, replicas, image, memory, resources)",
     ]
     problems = check_values(web_service, {**IMAGE, "securityContext": {}})
-    assert problems[0] == 'parameter securityContext is locked by template web-service (value: {"runAsNonRoot":true})'
+    assert problems == ['parameter securityContext is locked by template web-service (value: {"runAsNonRoot":true})']
+
+
+def test_only_what_touches_a_locked_value_is_set_aside() -> None:
+    locked = {"a": {"b": 1}, "c": 2}
+    assert without_locked({"a": {"b": 0, "x": 1}, "c": 3, "d": 4}, locked) == {"a": {"x": 1}, "d": 4}
+    assert without_locked({"a": 5}, locked) == {}
 
 
 def test_per_cluster_values_only_where_the_template_allows(web_service: TemplateSpec) -> None:

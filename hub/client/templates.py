@@ -11,6 +11,7 @@ fleetcast template rm NAME
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -116,10 +117,10 @@ def _show(client: HubClient, args: argparse.Namespace) -> tuple[Any, str]:
     if template["locked"]:
         parts.append("locked (operators may not set these):\n" + yaml.safe_dump(template["locked"]).rstrip())
     if template["cluster_values"]:
-        parts.append(
-            "the template's per-cluster values:\n"
-            + "\n".join(f"  {cv['selector'] or '(every cluster)'}: {cv['values']}" for cv in template["cluster_values"])
-        )
+        entries = [
+            f"  {cv['selector'] or '(every cluster)'}: {json.dumps(cv['values'])}" for cv in template["cluster_values"]
+        ]
+        parts.append("the template's per-cluster values:\n" + "\n".join(entries))
     return template, "\n\n".join(parts)
 
 

@@ -4,11 +4,13 @@ the parameter and what is allowed), and merged into the values one cluster rende
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
+from referencing.exceptions import Unresolvable
 
 from hub.selectors import Selector
 from hub.sources.facts import ClusterFacts
@@ -89,16 +91,33 @@ def _schema_messages(error: ValidationError, template: str, known: Sequence[str]
             return [f"{where}: {error.message}"]
 
 
-def schema_problems(spec: TemplateSpec, values: Mapping[str, Any]) -> list[str]:
-    """Every way `values` (merged over the template's defaults) breaks the parameter schema."""
+# `${cluster.name}`, `${cluster.labels.env}`...: expanded per cluster before rendering, so a value holding
+# one is judged only once expanded (check_expanded), not as written.
+_CLUSTER_PLACEHOLDER = re.compile(r"\$\{cluster\.")
+
+
+def _deferred(error: ValidationError) -> bool:
+    return isinstance(error.instance, str) and _CLUSTER_PLACEHOLDER.search(error.instance) is not None
+
+
+def schema_problems(spec: TemplateSpec, values: Mapping[str, Any], *, expanded: bool = False) -> list[str]:
+    """Every way `values` (merged over the template's defaults) breaks the parameter schema. Unless
+    `expanded`, a value holding a `${cluster...}` placeholder is left to check_expanded."""
     validator = Draft202012Validator(spec.parameters)
     known = [str(k) for k in (spec.parameters.get("properties") or {})]
     problems: list[str] = []
-    errors = sorted(
-        validator.iter_errors(merged(spec.values, values)), key=lambda e: (list(map(str, e.path)), e.validator)
-    )
-    for error in errors:
-        for message in _schema_messages(error, spec.name, known):
+    try:
+        errors = sorted(
+            validator.iter_errors(merged(spec.values, values)),
+            key=lambda e: ([str(p) for p in e.path], str(e.validator)),
+        )
+    except Unresolvable as unresolvable:
+        # A reference only these values reach, and it leads nowhere: the template's fault, said so.
+        return [f"template {spec.name}: its parameter schema cannot check these values: {unresolvable}"]
+    for found in errors:
+        if not expanded and _deferred(found):
+            continue
+        for message in _schema_messages(found, spec.name, known):
             if message not in problems:
                 problems.append(message)
     return problems
@@ -179,3 +198,11 @@ def values_for(
         *(v for selector, v in cluster_values if selector.matches(facts.labels)),
         spec.locked,
     )
+
+
+def check_expanded(spec: TemplateSpec, values: Mapping[str, Any], cluster: str) -> list[str]:
+    """The values one cluster renders with (values_for's, `${cluster...}` placeholders expanded) against
+    the parameter schema: what check_values could not judge before expansion, named with the cluster."""
+    return [
+        f"cluster {cluster}: {p}" for p in schema_problems(spec, without_locked(values, spec.locked), expanded=True)
+    ]

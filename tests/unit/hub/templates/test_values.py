@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 
 from hub.selectors import parse_selector
 from hub.sources.facts import ClusterFacts
-from hub.templates.paths import leaf_paths, value_at
+from hub.templates.paths import leaf_paths, overlaps, value_at
 from hub.templates.spec import TemplateSpec, parse_template
-from hub.templates.values import check_values, merged, values_for, without_locked
+from hub.templates.values import check_expanded, check_values, merged, values_for, without_locked
 from tests.unit.hub.templates.conftest import web_service_body
 
 IMAGE = {"image": "registry.example.com/web:1.0"}
@@ -155,3 +155,41 @@ def test_a_cluster_no_selector_matches_gets_the_values_without_per_cluster_ones(
     facts = ClusterFacts("c", {"env": "other", "region": "us"})
     spec = template(defaults, locked, own)
     assert values_for(spec, values, cluster_values, facts) == merged(defaults, values, locked)
+
+
+def test_placeholders_are_judged_once_expanded_per_cluster(web_service: TemplateSpec) -> None:
+    values = {**IMAGE, "size": "${cluster.labels.size}"}
+    assert check_values(web_service, values) == []
+    facts = ClusterFacts("edge-1", {"size": "huge"})
+    rendered = values_for(web_service, {**values, "size": facts.labels["size"]}, [], facts)
+    assert check_expanded(web_service, rendered, "edge-1") == [
+        "cluster edge-1: parameter size: 'huge' is not allowed; allowed values: small, medium, large"
+    ]
+    fine = values_for(web_service, {**IMAGE, "size": "large"}, [], facts)
+    assert check_expanded(web_service, fine, "edge-1") == []
+
+
+json_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=5)),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=10,
+)
+
+
+@given(st.dictionaries(st.sampled_from(["size", "replicas", "image", "securityContext", "x"]), json_values, max_size=5))
+def test_any_values_get_an_answer_and_every_locked_one_is_named(values: dict[str, Any]) -> None:
+    spec = parse_template("web-service", web_service_body())
+    problems = check_values(spec, values, [(parse_selector("env=prod"), values)])
+    assert all(isinstance(p, str) and p for p in problems)
+    touches_locked = any(overlaps(g, f) for g in leaf_paths(values) for f in leaf_paths(spec.locked))
+    assert touches_locked == any("is locked by template web-service" in p for p in problems)
+    if not problems:
+        assert "securityContext" not in values and "x" not in values
+
+
+def test_a_reference_only_some_values_reach_is_the_templates_fault_said_so() -> None:
+    parameters = {"type": "object", "properties": {"a": {"$ref": "#/$defs/missing"}}}
+    spec = parse_template("t", web_service_body(parameters=parameters, values={}, cluster_overridable=[]))
+    assert check_values(spec, {}) == []
+    [problem] = check_values(spec, {"a": 1})
+    assert problem.startswith("template t: its parameter schema cannot check these values")

@@ -139,6 +139,9 @@ async def test_delete_keeps_revisions_and_publishing_again_continues_them(runnin
         assert missing.status_code == 404 and f"template {name} does not exist" in missing.json()["detail"]
         assert (await hub.client.delete(f"/api/v1/templates/{name}")).status_code == 404
         assert (await hub.client.get(f"/api/v1/templates/{name}", params={"revision": 1})).status_code == 200
+        no_such = await hub.client.get(f"/api/v1/templates/{name}", params={"revision": 7})
+        assert no_such.status_code == 404
+        assert no_such.json()["detail"] == f"template {name} has no revision 7 (its newest is 1)"
         assert name not in [t["name"] for t in (await hub.client.get("/api/v1/templates")).json()["items"]]
         again = await hub.client.put(f"/api/v1/templates/{name}", json=body())
         assert again.status_code == 201 and again.json()["revision"] == 2

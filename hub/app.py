@@ -62,6 +62,8 @@ from hub.services.reports import ReportService
 from hub.settings import HubSettings
 from hub.sources.service import SourceService
 from hub.store.database import create_engine, migrate, reading_session_factory, session_factory
+from hub.templates import api as template_api
+from hub.templates.service import TemplateService
 from hub.topics import TopicManager
 from schemas.v1.topics import shared_topic_specs
 
@@ -142,6 +144,7 @@ def create_app(
             drift=DriftService(ctx),
             kube_events=kube_events,
             describe=DescribeService(ctx, kube_events.max_age),
+            templates=TemplateService(ctx),
         )
         tasks: list[asyncio.Task[None]] = []
         topics_ready = asyncio.Event()
@@ -220,6 +223,7 @@ def create_app(
         drift_api.router,
         kube_events_api.router,
         describe_api.router,
+        template_api.router,
     ):
         app.include_router(router)
     return app

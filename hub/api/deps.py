@@ -36,6 +36,7 @@ from hub.services.clusters import ClusterService
 from hub.services.fleet import FleetService
 from hub.services.reports import ReportService
 from hub.settings import HubSettings
+from hub.templates.service import TemplateService
 
 
 @dataclass
@@ -59,6 +60,8 @@ class Services:
     drift: DriftService
     kube_events: KubeEventService
     describe: DescribeService
+    # Templates with constrained parameters (issue 9).
+    templates: TemplateService
 
 
 def get_services(request: Request) -> Services:

@@ -22,6 +22,7 @@ schemas, other hub modules) inside the handler that needs it. tests/unit/test_cl
 when building the parser imports a heavy package.
 Notifications: hub/client/notify.py.
 Drift, drift policies, Kubernetes Events and describe: hub/client/drift.py.
+Templates: hub/client/templates.py.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from hub.client.notify import add_notify_commands
 from hub.client.rollouts import add_rollout_commands
 from hub.client.sources import add_source_commands, add_source_options, source_fields
 from hub.client.tables import or_dash, render_table
+from hub.client.templates import add_template_commands
 
 Handler = Callable[[HubClient, argparse.Namespace], tuple[Any, str]]
 
@@ -317,6 +319,7 @@ def add_commands(commands: Any) -> None:
     add_diff_commands(commands, add_command)
     add_drift_commands(commands, add_command)
     add_source_commands(commands, add_command)
+    add_template_commands(commands, add_command)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -297,3 +297,21 @@ class HubClient:
 
     def announce_image_version(self, image: str, version: str) -> JSON:
         return self._call("POST", "/image-versions", json={"image": image, "version": version})
+
+    # templates with constrained parameters (issue 9)
+    def put_template(self, name: str, body: JSON) -> tuple[bool, JSON]:
+        """Returns (made a new revision, template)."""
+        response = self._send("PUT", f"/templates/{name}", json=body)
+        result: JSON = response.json()
+        return response.status_code == 201, result
+
+    def list_templates(self) -> list[JSON]:
+        items: list[JSON] = self._call("GET", "/templates")["items"]
+        return items
+
+    def get_template(self, name: str, revision: int | None = None) -> JSON:
+        params = {"revision": str(revision)} if revision is not None else {}
+        return self._call("GET", f"/templates/{name}", params=params)
+
+    def delete_template(self, name: str) -> JSON:
+        return self._call("DELETE", f"/templates/{name}")

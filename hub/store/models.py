@@ -604,3 +604,24 @@ class KubeEventDrops(Base):
     application_id: Mapped[str] = mapped_column(String(63), primary_key=True)
     dropped: Mapped[int] = mapped_column(BigInteger)
     last_dropped_at: Mapped[datetime | None]
+
+
+# -- templates (issue 9: hub/templates; their charts are ChartArchiveRow) ---------------------------
+
+
+class TemplateRevision(Base):
+    """Revision N of a template, immutable once made; the newest revision is the template. Deleting the
+    template marks its newest revision deleted (publishing again continues the revision numbers)."""
+
+    __tablename__ = "templates"
+
+    name: Mapped[str] = mapped_column(String(63), primary_key=True)
+    revision: Mapped[int] = mapped_column(Integer, primary_key=True)
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The spec's digest (TemplateSpec.digest): an unchanged PUT makes no new revision.
+    digest: Mapped[str] = mapped_column(String(80))
+    chart_digest: Mapped[str] = mapped_column(String(80), ForeignKey("chart_archives.digest"))
+    created_by: Mapped[str] = mapped_column(String(63))
+    created_at: Mapped[datetime]
+    origin: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    deleted_at: Mapped[datetime | None]

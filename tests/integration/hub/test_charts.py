@@ -97,9 +97,7 @@ def by_kind(event: BundleEvent) -> dict[str, dict[str, Any]]:
     return {m["kind"]: m for m in event.data.manifests}
 
 
-async def test_a_chart_renders_per_cluster_and_follows_its_labels(
-    local_fleet: RunningFleet, running_hub: Any
-) -> None:
+async def test_a_chart_renders_per_cluster_and_follows_its_labels(local_fleet: RunningFleet, running_hub: Any) -> None:
     kafka = local_fleet.kafka_bootstrap
     eu, us, late = unique(), unique(), unique()
     app = unique("chart")
@@ -197,9 +195,7 @@ async def test_charts_that_do_not_render_are_refused_and_publish_nothing(
         assert response.status_code == 422, response.text
         assert "zone" in response.json()["detail"]
 
-        response = await client.put(
-            f"/api/v1/applications/{app}", json={**base, "chart": {"archive": "bm90IGEgdGFy"}}
-        )
+        response = await client.put(f"/api/v1/applications/{app}", json={**base, "chart": {"archive": "bm90IGEgdGFy"}})
         assert response.status_code == 422, response.text
         assert "not a gzipped tar archive" in response.json()["detail"]
 

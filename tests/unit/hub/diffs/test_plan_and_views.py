@@ -49,9 +49,7 @@ def _plan(
 ) -> Any:
     """A plan for manifests shared by every cluster (a chart is rendered per cluster: see below)."""
     current = {c: releases[r] for c, r in placed.items()}
-    return plan_diff(
-        clusters, placed, current, dict.fromkeys(clusters, new_manifests), new_selector, current_selector
-    )
+    return plan_diff(clusters, placed, current, dict.fromkeys(clusters, new_manifests), new_selector, current_selector)
 
 
 def test_a_chart_rendered_per_cluster_diffs_each_cluster_against_its_own_rendering() -> None:
@@ -92,9 +90,7 @@ def test_each_cluster_diffs_against_the_revision_placed_there() -> None:
 
 
 def test_an_unchanged_application_changes_nothing_and_unselected_clusters_are_not_reached() -> None:
-    plan = _plan(
-        CLUSTERS, {"c-prod": 1}, {1: V1}, V1, parse_selector("env=prod,tier!=x"), parse_selector("env=prod")
-    )
+    plan = _plan(CLUSTERS, {"c-prod": 1}, {1: V1}, V1, parse_selector("env=prod,tier!=x"), parse_selector("env=prod"))
     by = {c.cluster: c for c in plan.clusters}
     assert by["c-prod"].change == "stay" and by["c-prod"].objects.empty
     assert by["c-mid-rollout"].change == "enter"  # selected, but nothing placed there yet

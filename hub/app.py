@@ -64,6 +64,7 @@ from hub.sources.service import SourceService
 from hub.store.database import create_engine, migrate, reading_session_factory, session_factory
 from hub.templates import api as template_api
 from hub.templates.service import TemplateService
+from hub.templates.sources import TemplateSources
 from hub.topics import TopicManager
 from schemas.v1.topics import shared_topic_specs
 
@@ -113,7 +114,8 @@ def create_app(
         kube_events = KubeEventService(
             ctx, keep=settings.kube_events_keep, max_age=timedelta(seconds=settings.kube_events_max_age_seconds)
         )
-        sources = SourceService(_helm(settings), clock=clock)
+        templates = TemplateService(ctx)
+        sources = SourceService(_helm(settings), TemplateSources(templates), clock=clock)
         rollouts = RolloutService(ctx, sources)
         # Live diffs: the deadline a spoke reads must be wall time, whatever clock the hub runs on.
         dry_runs = DryRunChannel(settings, topics, utc_now)
@@ -144,7 +146,7 @@ def create_app(
             drift=DriftService(ctx),
             kube_events=kube_events,
             describe=DescribeService(ctx, kube_events.max_age),
-            templates=TemplateService(ctx),
+            templates=templates,
         )
         tasks: list[asyncio.Task[None]] = []
         topics_ready = asyncio.Event()

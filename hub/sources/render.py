@@ -19,8 +19,9 @@ from hub.sources.facts import ClusterFacts
 from hub.sources.namespaces import with_namespace
 from hub.sources.spec import Source
 
-# A template's own rule for a cluster's values: its defaults, its per-cluster values, the operator's values
-# and per-cluster values, then what it locks (hub/templates). None: a chart source's rule below.
+# A template's own rule for a cluster's values (hub/templates): its defaults, its per-cluster values, the
+# operator's values and per-cluster values, then what it locks; `${cluster...}` expanded and checked against
+# its parameters (ValuesError naming each problem). None: a chart source's rule below.
 TemplateValues = Callable[[ClusterFacts], dict[str, Any]]
 
 
@@ -51,7 +52,7 @@ class RenderJob:
 
     def values(self, facts: ClusterFacts) -> dict[str, Any]:
         if self.template_values is not None:
-            return expand(self.template_values(facts), facts)
+            return self.template_values(facts)
         return chart_values(self.source, facts)
 
 

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.audit.log import record
 from hub.charts.archive import ChartArchive
-from hub.errors import Invalid, NotFound
+from hub.errors import Conflict, Invalid, NotFound
 from hub.services.context import ServiceContext
 from hub.sources.origin import Origin
 from hub.store import models
@@ -150,9 +150,16 @@ class TemplateService:
 
     async def delete(self, name: str, *, actor: str, origin: Origin | None = None) -> TemplateOut:
         """Its revisions stay readable (releases made from them refer to them); publishing it again
-        continues its revision numbers."""
+        continues its revision numbers. Refused (409) while applications are made from it: their next
+        change could not be rendered."""
         async with self.ctx.writing() as session:
             row = await _live(session, name)
+            users = await store.applications_using(session, name)
+            if users:
+                raise Conflict(
+                    f"template {name} is used by application(s) {', '.join(users)}: move them to another source "
+                    "or delete them first"
+                )
             now = self.ctx.clock()
             row.deleted_at = now
             details: dict[str, object] = {"template": name, "revision": row.revision}

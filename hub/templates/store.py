@@ -56,3 +56,13 @@ async def keep_chart(session: AsyncSession, archive: ChartArchive, now: datetime
 async def chart(session: AsyncSession, digest: str) -> ChartArchive:
     """A stored chart by digest (it is stored: a template refers to it by a foreign key)."""
     return await load_chart(session, digest)
+
+
+async def applications_using(session: AsyncSession, name: str) -> list[str]:
+    """The live applications made from template `name` (sources are JSON: looked through here)."""
+    rows = await session.scalars(
+        select(models.Application).where(
+            models.Application.deleted_at.is_(None), models.Application.source.is_not(None)
+        )
+    )
+    return sorted(a.id for a in rows if (a.source or {}).get("template") == name)

@@ -12,26 +12,13 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 from referencing.exceptions import Unresolvable
 
+from hub.charts.values import merged
 from hub.selectors import Selector
 from hub.sources.facts import ClusterFacts
 from hub.templates.paths import Path, dotted, leaf_paths, overlaps, value_at
 from hub.templates.spec import TemplateSpec
 
 ClusterValues = Sequence[tuple[Selector, Mapping[str, Any]]]
-
-
-def merged(base: Mapping[str, Any], *overlays: Mapping[str, Any]) -> dict[str, Any]:
-    """`base` with each overlay merged over it in turn: objects merge key by key, anything else (lists
-    too, as in Helm) is replaced by the later value. Nothing given is changed."""
-    result: dict[str, Any] = dict(base)
-    for overlay in overlays:
-        for key, value in overlay.items():
-            current = result.get(key)
-            if isinstance(current, Mapping) and isinstance(value, Mapping):
-                result[key] = merged(current, value)
-            else:
-                result[key] = value
-    return result
 
 
 def _shown(value: Any) -> str:

@@ -8,7 +8,8 @@ Each cluster gets its own values: `${cluster...}` references expanded and, for h
 values merged over the application's; a render is expand + merge + `helm template` + parsing its output
 (hub/charts/renderer.py). First one at a time (max_parallel 1), then with `--parallel` renders at once;
 each render's time is measured while it holds its slot (waiting for a slot is not counted), and the
-total is the wall time for all clusters. Helm comes from the build cache (built there if missing) unless
+total is the wall time for all clusters. Last, `render_clusters` with values that depend on labels only
+(one Helm run per distinct input). Helm comes from the build cache (built there if missing) unless
 `--helm` names one.
 """
 
@@ -26,7 +27,7 @@ from typing import Any
 from deploy.local.artifacts import Artifacts
 from deploy.local.settings import DevSettings
 from hub.charts.archive import ChartArchive, load_directory
-from hub.charts.renderer import HelmRenderer
+from hub.charts.renderer import ClusterInput, HelmRenderer
 from hub.charts.values import expand, merged
 from hub.sources.facts import ClusterFacts
 
@@ -37,6 +38,11 @@ VALUES: dict[str, Any] = {
     "config": {"cluster": "${cluster.name}", "region": "${cluster.labels.region}"},
 }
 PROD_VALUES: dict[str, Any] = {"autoscaling": {"enabled": False}, "replicas": 4}
+BY_LABELS: dict[str, Any] = {
+    "image": {"tag": "1.27.1"},
+    "ingress": {"host": "web.${cluster.labels.region}.example.com"},
+    "config": {"region": "${cluster.labels.region}"},
+}
 
 
 def clusters(count: int) -> list[ClusterFacts]:
@@ -104,6 +110,23 @@ async def main() -> None:
                 f"{count:>8} {parallel:>8} {_ms(times, 0.5)} {_ms(times, 0.99)} {mean:7.0f} {total:8.2f} "
                 f"{count / total:9.1f}"
             )
+    # What the hub can do when values depend on labels alone: one Helm run per distinct input.
+    print("\nrender_clusters, values by region and env only (no ${cluster.name}), renders at once:", args.parallel)
+    print(f"{'clusters':>8} {'helm runs':>9} {'total s':>8}")
+    for count in args.clusters:
+        renderer = HelmRenderer(helm, timeout_seconds=60, max_parallel=args.parallel)
+        started = time.perf_counter()
+        inputs = {
+            c.name: ClusterInput(
+                expand(merged(BY_LABELS, *([PROD_VALUES] if c.labels["env"] == "prod" else [])), c),
+                c.kubernetes_version,
+            )
+            for c in clusters(count)
+        }
+        result = await renderer.render_clusters(chart, inputs, release_name="web", namespace="shop")
+        total = time.perf_counter() - started
+        assert not result.errors, result.errors
+        print(f"{count:>8} {result.helm_runs:>9} {total:8.2f}")
 
 
 if __name__ == "__main__":

@@ -207,3 +207,37 @@ async def test_parallel_renders_are_bounded_and_agree_with_sequential_ones(
         most = max(most, running)
     assert lines.count("start") == lines.count("end") == 8
     assert most == 2
+
+
+async def test_the_hub_renders_with_the_helm_its_settings_name(
+    helm_binary: Path, web: ChartArchive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hub.settings import HubSettings
+
+    monkeypatch.setenv("FLEETCAST_HUB_HELM_BINARY", str(helm_binary))
+    monkeypatch.setenv("FLEETCAST_HUB_HELM_MAX_PARALLEL", "2")
+    renderer = HelmRenderer.from_settings(HubSettings())
+    assert (renderer.binary, renderer.timeout_seconds, renderer.max_parallel) == (helm_binary, 30.0, 2)
+    assert by_kind(await renderer.render(web, {}, release_name="r", namespace="n"))["Deployment"]
+
+
+async def test_clusters_with_the_same_input_are_rendered_once_and_failures_stay_theirs(
+    renderer: HelmRenderer, web: ChartArchive
+) -> None:
+    from hub.charts.renderer import ClusterInput
+
+    facts = [ClusterFacts(f"cluster-{i}", {"env": "prod", "region": f"r{i % 2}"}, "v1.36.3") for i in range(6)]
+    by_region = {"ingress": {"host": "web.${cluster.labels.region}.example.com"}}
+    inputs = {f.name: ClusterInput(expand(by_region, f), f.kubernetes_version) for f in facts}
+    inputs["cluster-5"] = ClusterInput({"replicas": 0}, "v1.36.3")  # outside the schema: its own error
+    result = await renderer.render_clusters(web, inputs, release_name="shop", namespace="web")
+    assert result.helm_runs == 3
+    assert sorted(result.renderings) == [f"cluster-{i}" for i in range(5)]
+    assert list(result.errors) == ["cluster-5"]
+    assert [v.path for v in result.errors["cluster-5"].violations] == ["values.replicas"]
+    for name, rendering in result.renderings.items():
+        host = by_kind(rendering.objects)["Ingress"]["spec"]["rules"][0]["host"]
+        assert host == f"web.r{int(name[-1]) % 2}.example.com"
+    # Shared renders are each cluster's own copy.
+    assert result.renderings["cluster-0"].objects is not result.renderings["cluster-2"].objects
+    assert result.renderings["cluster-0"].objects == result.renderings["cluster-2"].objects

@@ -1,4 +1,5 @@
-"""The one I/O shell around Helm: `helm template` of a chart with values, for one cluster.
+"""The one I/O shell around Helm: `helm template` of a chart with values, for one cluster (`render`,
+`rendering`), or for many (`render_clusters`: one Helm run per distinct input, in parallel).
 
 Each render runs in a private temporary directory holding the packed chart and the values (JSON), with
 Helm's own homes pointed there too, so no user's repositories, plugins or kubeconfig take part and
@@ -17,10 +18,12 @@ left out of what is applied, exactly as `helm template --no-hooks` leaves them o
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import os
 import tempfile
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -66,6 +69,37 @@ def split_hooks(documents: list[Any], chart_label: str) -> Rendering:
         name = metadata.get("name") if isinstance(metadata, dict) else None
         hooks.append(f"{document.get('kind', '<no kind>')}/{name or '<no name>'} ({hook})")
     return Rendering(objects, hooks)
+
+
+@dataclass(frozen=True)
+class ClusterInput:
+    """What one cluster's rendering depends on besides the chart: its values (references expanded) and
+    the Kubernetes version it reported."""
+
+    values: dict[str, Any]
+    kube_version: str | None = None
+
+    def key(self) -> str:
+        """The same for inputs Helm renders alike (map order aside)."""
+        return json.dumps([self.values, self.kube_version], sort_keys=True, separators=(",", ":"), default=str)
+
+
+def distinct_inputs(inputs: Mapping[str, ClusterInput]) -> list[tuple[ClusterInput, list[str]]]:
+    """Clusters grouped by identical input, each group once with its clusters, in first-seen order. Pure."""
+    groups: dict[str, tuple[ClusterInput, list[str]]] = {}
+    for cluster, given in inputs.items():
+        groups.setdefault(given.key(), (given, []))[1].append(cluster)
+    return list(groups.values())
+
+
+@dataclass(frozen=True)
+class ClusterRenderings:
+    """Every cluster's rendering, or its error (a cluster is in exactly one of the two)."""
+
+    renderings: dict[str, Rendering]
+    errors: dict[str, RenderError]
+    # How many times Helm ran: once per distinct input.
+    helm_runs: int
 
 
 class HelmRenderer:
@@ -122,6 +156,34 @@ class HelmRenderer:
         except yaml.YAMLError as error:
             raise RenderError(chart.label, None, None, f"Helm's output does not parse as YAML: {error}") from error
         return split_hooks(documents, chart.label)
+
+    async def render_clusters(
+        self, chart: ChartArchive, inputs: Mapping[str, ClusterInput], *, release_name: str, namespace: str
+    ) -> ClusterRenderings:
+        """The chart rendered for each cluster (`inputs`: cluster -> its input), Helm running once per
+        distinct input (clusters whose values and Kubernetes version agree share it), up to `max_parallel`
+        at once. A cluster whose render fails has its RenderError instead; the others still render."""
+        groups = distinct_inputs(inputs)
+
+        async def one(given: ClusterInput) -> Rendering | RenderError:
+            try:
+                return await self.rendering(
+                    chart, given.values, release_name=release_name, namespace=namespace, kube_version=given.kube_version
+                )
+            except RenderError as error:
+                return error
+
+        outcomes = await asyncio.gather(*(one(given) for given, _ in groups))
+        renderings: dict[str, Rendering] = {}
+        errors: dict[str, RenderError] = {}
+        for (_, clusters), outcome in zip(groups, outcomes, strict=True):
+            for cluster in clusters:
+                if isinstance(outcome, RenderError):
+                    errors[cluster] = outcome
+                else:
+                    # Each cluster its own copy: what one cluster's processing does to its objects stays its own.
+                    renderings[cluster] = copy.deepcopy(outcome)
+        return ClusterRenderings(renderings, errors, helm_runs=len(groups))
 
     def _pack(self, chart: ChartArchive) -> bytes:
         digest = chart.digest

@@ -118,6 +118,14 @@ def _fact(what: str, facts: ClusterFacts, path: str) -> str:
     raise ValuesError(path, f"unknown reference ${{cluster.{what}}}; known: {known} (write $${{ for a literal ${{)")
 
 
+def for_cluster(facts: ClusterFacts, *layers: tuple[str, Mapping[str, Any]]) -> Values:
+    """The values of one cluster from named layers, first to last (`("values", app_values),
+    ("clusterValues[1].values", overlay)`): each expanded for the cluster, so that an error names the layer
+    the bad reference was written in, then merged. What it gives is what merging first would (expansion
+    changes strings only), but a bad reference is refused even where a later layer overrides it."""
+    return merged({}, *(expand(values, facts, root) for root, values in layers))
+
+
 def references(values: Mapping[str, Any]) -> set[str]:
     """The facts `values` refers to (`name`, `kubernetesVersion`, `labels.region`): which clusters'
     renderings can differ, and what a cluster must have for them. Escapes and unterminated ones are skipped."""

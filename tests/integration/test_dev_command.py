@@ -104,6 +104,12 @@ def test_up_is_idempotent_and_down_leaves_nothing(state_dir: Path, tmp_path: Pat
     assert all(c["running"] for c in report["components"])
     assert Path(report["clusters"][0]["kubeconfig"]).exists()
 
+    # The hub renders charts with the Helm `up` built (or found) in the cache, the one `dev tools helm` prints.
+    helm = fleetcast("dev", "tools", "helm")
+    assert helm.returncode == 0, helm.stderr
+    hub_environment = Path(f"/proc/{records_by_name(state_dir)['hub'].pid}/environ").read_bytes().split(b"\0")
+    assert f"FLEETCAST_HUB_HELM_BINARY={helm.stdout.strip()}".encode() in hub_environment
+
     # Prometheus scrapes the hub and the spoke, with the shipped alert rules loaded.
     assert fleet.prometheus_url is not None
     assert f"Prometheus:       {fleet.prometheus_url}" in up.stdout

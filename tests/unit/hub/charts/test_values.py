@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hub.charts.values import ValuesError, expand, merged, pruned, references
+from hub.charts.values import ValuesError, expand, for_cluster, merged, pruned, references
 from hub.sources.facts import ClusterFacts
 
 FACTS = ClusterFacts("cluster-2", {"region": "eu-west", "env": "prod"}, "v1.36.3")
@@ -232,3 +232,34 @@ def test_values_without_references_or_escapes_are_unchanged(values: dict[str, An
     if any("${cluster." in s or "$${" in s for s in _strings(values)):
         return
     assert expand(values, facts) == values
+
+
+def test_for_cluster_merges_expanded_layers_and_names_the_bad_one() -> None:
+    values = {"host": "${cluster.name}.example.com", "replicas": 2}
+    prod = {"replicas": 4, "zone": "${cluster.labels.region}"}
+    assert for_cluster(FACTS, ("values", values), ("clusterValues[0].values", prod)) == {
+        "host": "cluster-2.example.com",
+        "replicas": 4,
+        "zone": "eu-west",
+    }
+    with pytest.raises(ValuesError, match=r"^clusterValues\[1\]\.values\.x: cluster cluster-2 has no label zone$"):
+        for_cluster(
+            FACTS,
+            ("values", values),
+            ("clusterValues[0].values", prod),
+            ("clusterValues[1].values", {"x": "${cluster.labels.zone}"}),
+        )
+
+
+@given(
+    st.dictionaries(st.sampled_from("xyz"), text_values, max_size=3),
+    st.dictionaries(st.sampled_from("xyz"), text_values, max_size=3),
+)
+def test_expanding_then_merging_is_merging_then_expanding(a: dict[str, Any], b: dict[str, Any]) -> None:
+    facts = ClusterFacts("c", {"region": "r", "env": "e", "topology.kubernetes.io/zone": "z"}, "v1.36.3")
+    try:
+        layered = for_cluster(facts, ("values", a), ("overlay", b))
+    except ValuesError:
+        # Stricter than merging first: a bad reference is refused even where a later layer overrides it.
+        return
+    assert layered == expand(merged(a, b), facts)

@@ -4,14 +4,12 @@ stored or published when any cluster fails."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from hub.charts.archive import ChartArchive
-from hub.charts.errors import RenderError
-from hub.charts.renderer import HelmRenderer
+from hub.charts.renderer import ClusterInput, HelmRenderer
 from hub.charts.values import ValuesError, expand, merged
 from hub.overrides.render import render as with_overrides
 from hub.overrides.spec import ImageOverride
@@ -60,30 +58,28 @@ async def render_for(
     helm: HelmRenderer, job: RenderJob, clusters: Sequence[ClusterFacts]
 ) -> dict[str, list[dict[str, Any]]]:
     """What each cluster gets of `job` (namespaced objects without one put into the source's namespace,
-    image overrides applied); RenderFailed naming every cluster that failed and why."""
-
-    async def one(facts: ClusterFacts) -> list[dict[str, Any]] | str:
+    image overrides applied), Helm running once per distinct input; RenderFailed naming every cluster
+    that failed and why."""
+    inputs: dict[str, ClusterInput] = {}
+    problems: list[str] = []
+    for facts in clusters:
         try:
-            values = job.values(facts)
+            inputs[facts.name] = ClusterInput(job.values(facts), facts.kubernetes_version)
         except ValuesError as error:
-            return f"cluster {facts.name}: {error}"
-        try:
-            objects = await helm.render(
-                job.chart,
-                values,
-                release_name=job.application,
-                namespace=job.source.namespace,
-                kube_version=facts.kubernetes_version,
-            )
-        except RenderError as error:
-            return f"cluster {facts.name}: {error}"
-        return with_overrides(with_namespace(objects, job.source.namespace), job.overrides).manifests
-
-    results = await asyncio.gather(*(one(facts) for facts in clusters))
-    problems = [r for r in results if isinstance(r, str)]
+            problems.append(f"cluster {facts.name}: {error}")
+    rendered = await helm.render_clusters(
+        job.chart, inputs, release_name=job.application, namespace=job.source.namespace
+    )
+    problems += [f"cluster {cluster}: {error}" for cluster, error in rendered.errors.items()]
     if problems:
         raise RenderFailed(_deduplicated(problems))
-    return {facts.name: r for facts, r in zip(clusters, results, strict=True) if not isinstance(r, str)}
+    namespace = job.source.namespace
+    return {
+        facts.name: with_overrides(
+            with_namespace(rendered.renderings[facts.name].objects, namespace), job.overrides
+        ).manifests
+        for facts in clusters
+    }
 
 
 def _deduplicated(problems: list[str]) -> list[str]:

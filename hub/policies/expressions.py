@@ -1,0 +1,143 @@
+"""CEL expressions as policies use them: compiled once, evaluated against `object` and `cluster`.
+
+The one module that knows the CEL library (`common-expression-language`, Rust bindings to the cel crate;
+docs/policies.md says why that one). Pure: no I/O.
+
+The library checks syntax when compiling and everything else when evaluating. So that a typo is refused
+when a policy is published rather than found on every release, compiling also checks the names an
+expression calls against the functions CEL has here, and its variables against `object`, `cluster`
+and the names its macros bind (`c` in `containers.all(c, ...)`).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+import cel
+from cel import stdlib
+
+VARIABLES = ("object", "cluster")
+
+# The functions of the Rust core (macros `has`, `all`, `exists`, `exists_one`, `map`, `filter` are
+# not calls), plus the extension libraries the package ships (strings, lists, math, sets, encoders),
+# which Kubernetes' CEL has too (split, lowerAscii, indexOf, ...).
+_CORE_FUNCTIONS = frozenset(
+    {
+        "size",
+        "contains",
+        "startsWith",
+        "endsWith",
+        "matches",
+        "int",
+        "uint",
+        "double",
+        "string",
+        "bytes",
+        "bool",
+        "type",
+        "dyn",
+        "duration",
+        "timestamp",
+        "max",
+        "min",
+        "getFullYear",
+        "getMonth",
+        "getDate",
+        "getDayOfMonth",
+        "getDayOfYear",
+        "getDayOfWeek",
+        "getHours",
+        "getMinutes",
+        "getSeconds",
+        "getMilliseconds",
+        "has",
+        "all",
+        "exists",
+        "exists_one",
+        "map",
+        "filter",
+        "optional.of",
+        "optional.none",
+        "optional.ofNonZeroValue",
+        "hasValue",
+        "value",
+        "or",
+        "orValue",
+    }
+)
+FUNCTIONS = _CORE_FUNCTIONS | frozenset(stdlib.STDLIB_FUNCTIONS)
+
+
+# Named functions; operators are listed by the library as `_+_`, `!_`, `@in`...
+_NAMED = re.compile(r"^[A-Za-z][A-Za-z0-9_.]*$")
+
+
+class CompileError(ValueError):
+    """An expression that cannot be a policy's; the message says what is wrong with it."""
+
+
+class EvaluationError(RuntimeError):
+    """An expression that could not be evaluated on an object (a missing field, a wrong type)."""
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _bound_by_macro(name: str, source: str) -> bool:
+    # `list.all(c, ...)`, `map.exists(k, ...)`: the first argument of a macro is a name it binds.
+    return re.search(rf"\(\s*{re.escape(name)}\s*,", source) is not None
+
+
+@lru_cache(maxsize=4096)
+def compile_expression(source: str) -> cel.Program:
+    """The compiled program, or CompileError naming the problem. Programs are immutable and reused."""
+    if not source.strip():
+        raise CompileError("the expression is empty")
+    try:
+        program = cel.compile(source)
+    except (ValueError, RuntimeError) as error:
+        raise CompileError(_one_line(str(error))) from error
+    references = program.references()
+    unknown_functions = sorted(name for name in references["functions"] if _NAMED.match(name) and name not in FUNCTIONS)
+    if unknown_functions:
+        raise CompileError(
+            f"unknown function(s) {', '.join(unknown_functions)}: CEL here has the standard functions and the "
+            "strings, lists, math, sets and encoders extensions (docs/policies.md lists them)"
+        )
+    unknown_variables = sorted(
+        name for name in references["variables"] if name not in VARIABLES and not _bound_by_macro(name, source)
+    )
+    if unknown_variables:
+        raise CompileError(
+            f"unknown variable(s) {', '.join(unknown_variables)}: a policy sees `object` (the rendered object) and "
+            "`cluster` (name, labels)"
+        )
+    return program
+
+
+def bindings(obj: dict[str, Any], cluster: dict[str, Any]) -> cel.Context:
+    """What an expression sees of one object on one cluster; made once, used by every validation."""
+    context = cel.Context(variables={"object": obj, "cluster": cluster})
+    stdlib.add_stdlib_to_context(context)
+    return context
+
+
+def evaluate(program: cel.Program, context: cel.Context) -> bool:
+    """True or False; EvaluationError for anything else: an error, or a result that is not a bool (which
+    is never taken for a pass)."""
+    try:
+        result = program.execute(context)
+    except Exception as error:  # the library raises KeyError, TypeError, RuntimeError, ZeroDivisionError...
+        raise EvaluationError(_describe_error(error)) from error
+    if not isinstance(result, bool):
+        raise EvaluationError(f"the expression gave {result!r} ({type(result).__name__}), not true or false")
+    return result
+
+
+def _describe_error(error: Exception) -> str:
+    if isinstance(error, KeyError):
+        return f"no such key: {error.args[0] if error.args else error} (guard it with has(...))"
+    return _one_line(f"{type(error).__name__}: {error}" if not str(error) else str(error))

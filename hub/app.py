@@ -47,6 +47,8 @@ from hub.notifications.service import NotificationService
 from hub.observability.collector import GaugeCollector
 from hub.observability.deadletters import DeadLetterCounter
 from hub.observability.routes import RequestTimer
+from hub.policies import api as policies_api
+from hub.policies.service import PolicyService
 from hub.relay import OutboxRelay
 from hub.report_consumer import ReportConsumer
 from hub.rollouts import api as rollout_api
@@ -129,6 +131,7 @@ def create_app(
             drift=DriftService(ctx),
             kube_events=kube_events,
             describe=DescribeService(ctx, kube_events.max_age),
+            policies=PolicyService(ctx),
         )
         tasks: list[asyncio.Task[None]] = []
         topics_ready = asyncio.Event()
@@ -207,6 +210,7 @@ def create_app(
         drift_api.router,
         kube_events_api.router,
         describe_api.router,
+        policies_api.router,
     ):
         app.include_router(router)
     return app

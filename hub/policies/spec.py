@@ -26,7 +26,7 @@ from enum import StrEnum
 from typing import Any
 
 import cel
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
 
 from hub.policies.expressions import CompileError, compile_expression
@@ -53,6 +53,15 @@ class PolicyError(ValueError):
         super().__init__("; ".join(self.problems))
 
 
+# Expressions are compiled and selectors parsed when parse_spec validates (with this context), not when
+# FastAPI reads a request body: so those problems come back together, each naming the policy.
+_CHECK = {"check": True}
+
+
+def _checking(info: ValidationInfo) -> bool:
+    return bool(info.context and info.context.get("check"))
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True)
 
@@ -66,7 +75,9 @@ class ValidationSpec(_Model):
 
     @field_validator("expression")
     @classmethod
-    def _compiles(cls, value: str) -> str:
+    def _compiles(cls, value: str, info: ValidationInfo) -> str:
+        if not _checking(info):
+            return value
         try:
             compile_expression(value)
         except CompileError as error:
@@ -106,7 +117,9 @@ class MatchSpec(_Model):
 
     @field_validator("cluster_selector")
     @classmethod
-    def _selector(cls, value: str | dict[str, Any]) -> str:
+    def _selector(cls, value: str | dict[str, Any], info: ValidationInfo) -> str | dict[str, Any]:
+        if not _checking(info):
+            return value
         try:
             return str(parse_selector(value))
         except SelectorError as error:
@@ -115,7 +128,7 @@ class MatchSpec(_Model):
 
 class PolicySpec(_Model):
     """The `spec` of a Policy document, and the body of `PUT /api/v1/policies/{name}` (with `enabled`
-    and `origin` beside it there)."""
+    and `origin` beside it there). Made by parse_spec: checked, selector normalized."""
 
     description: str = Field(default="", max_length=2000)
     action: Action = Field(description="deny: a release with a finding is refused (422); warn: it is recorded.")
@@ -190,7 +203,7 @@ def parse_spec(name: str, spec: Any) -> Policy:
     """A policy from its spec (the API body or a document's `spec`); PolicyError lists every problem."""
     problems = [] if is_dns_label(name) else [f"the name {name!r} is not a DNS-1123 label"]
     try:
-        checked = PolicySpec.model_validate(spec)
+        checked = PolicySpec.model_validate(spec, context=_CHECK)
     except ValidationError as error:
         raise PolicyError(name, problems + _problems(error)) from error
     if problems:

@@ -82,6 +82,18 @@ class EvaluationError(RuntimeError):
     """An expression that could not be evaluated on an object (a missing field, a wrong type)."""
 
 
+def _reraise_if_not_the_library(error: BaseException) -> None:
+    """A panic in the Rust code arrives as pyo3's PanicException, a BaseException: that is the
+    expression's failure like any other. Cancellation, interrupts and exits are not."""
+    if not isinstance(error, Exception) and type(error).__name__ != "PanicException":
+        raise error
+
+
+def _bounded(text: str, limit: int = 1000) -> str:
+    # A parse error repeats the whole expression (up to 10,000 characters): enough to find the spot.
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 
@@ -98,8 +110,9 @@ def compile_expression(source: str) -> cel.Program:
         raise CompileError("the expression is empty")
     try:
         program = cel.compile(source)
-    except (ValueError, RuntimeError) as error:
-        raise CompileError(_one_line(str(error))) from error
+    except BaseException as error:
+        _reraise_if_not_the_library(error)
+        raise CompileError(_bounded(_one_line(str(error)))) from error
     references = program.references()
     unknown_functions = sorted(name for name in references["functions"] if _NAMED.match(name) and name not in FUNCTIONS)
     if unknown_functions:
@@ -130,14 +143,15 @@ def evaluate(program: cel.Program, context: cel.Context) -> bool:
     is never taken for a pass)."""
     try:
         result = program.execute(context)
-    except Exception as error:  # the library raises KeyError, TypeError, RuntimeError, ZeroDivisionError...
-        raise EvaluationError(_describe_error(error)) from error
+    except BaseException as error:  # the library raises KeyError, TypeError, RuntimeError, ZeroDivisionError...
+        _reraise_if_not_the_library(error)
+        raise EvaluationError(_bounded(_describe_error(error))) from error
     if not isinstance(result, bool):
         raise EvaluationError(f"the expression gave {result!r} ({type(result).__name__}), not true or false")
     return result
 
 
-def _describe_error(error: Exception) -> str:
+def _describe_error(error: BaseException) -> str:
     if isinstance(error, KeyError):
         return f"no such key: {error.args[0] if error.args else error} (guard it with has(...))"
     return _one_line(f"{type(error).__name__}: {error}" if not str(error) else str(error))

@@ -105,3 +105,9 @@ def test_documents() -> None:
         parse_document({**document, "metadata": {}}, "f.yaml")
     with pytest.raises(PolicyError, match="policy p: validations: Field required"):
         parse_document({**document, "spec": {"action": "deny"}})
+
+
+def test_a_long_parse_error_is_bounded() -> None:
+    with pytest.raises(CompileError) as caught:
+        compile_expression("object.spec.x == " + "(" * 3000)
+    assert len(str(caught.value)) <= 1000 and str(caught.value).endswith("...")

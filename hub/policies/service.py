@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.audit.log import record
 from hub.errors import Invalid, NotFound
 from hub.policies.baseline import baseline
+from hub.policies.evaluate import Finding, denied
 from hub.policies.spec import Policy, PolicyError, parse_spec
 from hub.policies.views import BaselinePolicyOut, PolicyOut
 from hub.services.context import ServiceContext
@@ -22,6 +23,17 @@ POLICY_CHANGED = "policy.changed"
 POLICY_DELETED = "policy.deleted"
 # GET /api/v1/policies/baseline is the shipped set: no policy may take that name.
 RESERVED_NAMES = frozenset({"baseline"})
+
+
+def refuse_denied(findings: list[Finding]) -> list[Finding]:
+    """For the release path: Invalid (422) listing every deny finding, one per entry of `errors`
+    (`policy P, cluster C, apps/Deployment ns/name: message`), if there is any; else the warnings, to be
+    stored with the release."""
+    refused = denied(findings)
+    if refused:
+        lines = [finding.describe() for finding in refused]
+        raise Invalid(f"refused by policy: {'; '.join(lines)}", lines)
+    return findings
 
 
 class Change(StrEnum):

@@ -158,3 +158,21 @@ def test_an_expression_that_raises_never_passes(batch: list[dict[str, Any]], act
     findings = evaluate([raising], [(PROD, batch)])
     assert {f.object for f in findings} == {describe_object(o) for o in batch}
     assert all(f.action is Action.DENY and f.message.startswith("evaluation error") for f in findings)
+
+
+def test_the_release_path_refuses_every_deny_at_once_or_keeps_the_warnings() -> None:
+    from hub.errors import Invalid
+    from hub.policies.service import refuse_denied
+
+    warn_only = evaluate([policy("w", action="warn")], [(PROD, [deployment("web")])])
+    assert refuse_denied(warn_only) == warn_only
+    findings = evaluate(
+        [policy("w", action="warn"), policy("d")], [(PROD, [deployment("web")]), (DEV, [deployment("web")])]
+    )
+    with pytest.raises(Invalid) as caught:
+        refuse_denied(findings)
+    assert caught.value.errors == [
+        "policy d, cluster dev-1, apps/Deployment shop/web: at least two",
+        "policy d, cluster prod-1, apps/Deployment shop/web: at least two",
+    ]
+    assert caught.value.message == "refused by policy: " + "; ".join(caught.value.errors)

@@ -29,6 +29,7 @@ KIND = "Policy"
 
 # The API calls (here rather than in hub/client/http.py, through its request helpers).
 def _put(client: HubClient, name: str, body: JSON) -> tuple[int, JSON]:
+    """(201 created or 200, the policy)."""
     response = client._send("PUT", f"/policies/{name}", json=body)
     result: JSON = response.json()
     return response.status_code, result
@@ -80,13 +81,28 @@ def _read(path: str) -> str:
         raise HubError(f"cannot read {path}: {error.strerror}") from error
 
 
+def _existing(client: HubClient, name: str) -> JSON | None:
+    try:
+        return client._call("GET", f"/policies/{name}")
+    except HubError as error:
+        if error.status == 404:
+            return None
+        raise
+
+
 def _apply(client: HubClient, args: argparse.Namespace) -> tuple[Any, str]:
     documents = [doc for path in args.file for doc in policy_documents(_read(path), path)]
     results, lines = [], []
     for name, spec in documents:
-        status, policy = _put(client, name, spec)
+        before = _existing(client, name)
+        _status, policy = _put(client, name, spec)
         results.append(policy)
-        what = "created" if status == 201 else "applied (unchanged if it was the same)"
+        if before is None:
+            what = "created"
+        elif (before["spec"], before["enabled"]) == (policy["spec"], policy["enabled"]):
+            what = "unchanged"
+        else:
+            what = "updated"
         lines.append(f"policy {name}: {what}; {policy['action']}, {'enabled' if policy['enabled'] else 'disabled'}")
     return results, "\n".join(lines)
 

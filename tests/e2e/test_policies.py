@@ -97,8 +97,10 @@ def test_a_platform_token_publishes_policies_and_a_deployer_may_not(
     applied = fleet.cli("policy", "apply", "-f", str(policy), token=platform)
     assert applied.returncode == 0, applied.stderr
     assert applied.stdout.startswith("policy e2e-replicas: created; warn, enabled")
-    again = fleet.cli("policy", "apply", "-f", str(policy), "-o", "json", token=platform)
-    assert again.returncode == 0 and json.loads(again.stdout)[0]["spec"]["match"]["clusterSelector"] == "env=prod"
+    again = fleet.cli("policy", "apply", "-f", str(policy), token=platform)
+    assert again.returncode == 0 and again.stdout.startswith("policy e2e-replicas: unchanged; warn, enabled")
+    as_json = fleet.cli("policy", "apply", "-f", str(policy), "-o", "json", token=platform)
+    assert as_json.returncode == 0 and json.loads(as_json.stdout)[0]["spec"]["match"]["clusterSelector"] == "env=prod"
 
     listed = fleet.cli("policy", "list", token=deployer)
     assert listed.returncode == 0 and re.search(r"^e2e-replicas\s+warn\s+yes\s+apps/Deployment", listed.stdout, re.M)

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
+import yaml
 
-from deploy.cli import main
-from hub.client.http import HubError
+from deploy.cli import build_parser, main
+from hub.client.config import ClientSettings
+from hub.client.http import HubClient, HubError
 from hub.client.policies import parse_labels, policy_documents
 from hub.policies.offline import PolicyTestError, load
 
@@ -103,3 +107,40 @@ def test_application_documents_bring_their_manifests(files: Path) -> None:
                                       "spec: {chart: ./chart}\n")  # fmt: skip
     with pytest.raises(PolicyTestError, match="application c\\): made from a chart"):
         load([files / "policy.yaml", files / "chart.yaml"])
+
+
+def stored(spec: dict[str, Any], enabled: bool = True) -> dict[str, Any]:
+    return {"name": "replicas", "enabled": enabled, "description": "", "action": spec["action"], "spec": spec,
+            "created_by": "p", "created_at": "2026-11-22T12:00:00Z", "updated_at": "2026-11-22T12:00:00Z"}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("before", "status", "says"),
+    [
+        (None, 201, "created"),
+        ({"action": "warn", "validations": []}, 200, "updated"),
+        ("same", 200, "unchanged"),
+    ],
+)
+def test_apply_says_what_it_did(files: Path, before: Any, status: int, says: str) -> None:
+    spec = yaml.safe_load(POLICY)["spec"]
+    requests: list[httpx.Request] = []
+
+    def hub(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        if request.method == "GET":
+            if before is None:
+                return httpx.Response(404, json={"detail": "policy replicas does not exist", "errors": []})
+            return httpx.Response(200, json=stored(spec if before == "same" else before))
+        return httpx.Response(status, json=stored(json.loads(request.content)))
+
+    args = build_parser().parse_args(["policy", "apply", "-f", str(files / "policy.yaml")])
+    with HubClient(ClientSettings(hub_url="http://hub", token="t"), transport=httpx.MockTransport(hub)) as client:
+        data, text = args.handler(client, args)
+    assert [(r.method, r.url.path) for r in requests] == [
+        ("GET", "/api/v1/policies/replicas"),
+        ("PUT", "/api/v1/policies/replicas"),
+    ]
+    assert json.loads(requests[1].content) == spec
+    assert text == f"policy replicas: {says}; warn, enabled"
+    assert data[0]["name"] == "replicas"

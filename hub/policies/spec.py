@@ -208,10 +208,10 @@ def parse_spec(name: str, spec: Any) -> Policy:
         raise PolicyError(name, problems + _problems(error)) from error
     if problems:
         raise PolicyError(name, problems)
-    return from_spec(name, checked)
+    return _from_spec(name, checked)
 
 
-def from_spec(name: str, spec: PolicySpec) -> Policy:
+def _from_spec(name: str, spec: PolicySpec) -> Policy:
     return Policy(
         name=name,
         description=spec.description,
@@ -241,8 +241,3 @@ def parse_document(document: Any, where: str = "document") -> Policy:
     if not isinstance(name, str) or not name:
         raise PolicyError(where, ["metadata.name is missing"])
     return parse_spec(name, document.get("spec"))
-
-
-def document(name: str, spec: Mapping[str, Any]) -> dict[str, Any]:
-    """The Policy document of a stored spec (what `policy show` prints and `apply -f` takes back)."""
-    return {"apiVersion": API_VERSION, "kind": KIND, "metadata": {"name": name}, "spec": dict(spec)}

@@ -58,16 +58,20 @@ _CORE_FUNCTIONS = frozenset(
         "exists_one",
         "map",
         "filter",
-        "optional.of",
-        "optional.none",
-        "optional.ofNonZeroValue",
         "hasValue",
         "value",
         "or",
         "orValue",
     }
 )
-FUNCTIONS = _CORE_FUNCTIONS | frozenset(stdlib.STDLIB_FUNCTIONS)
+# A namespaced call (`math.greatest(...)`, `optional.of(...)`) reaches the library as the function's last
+# name on an identifier, the namespace: both are allowed, and a wrong use fails when evaluated.
+_NAMESPACED = frozenset(stdlib.STDLIB_FUNCTIONS) | {"optional.of", "optional.none", "optional.ofNonZeroValue"}
+NAMESPACES = frozenset(name.partition(".")[0] for name in _NAMESPACED if "." in name)
+FUNCTIONS = _CORE_FUNCTIONS | frozenset(stdlib.STDLIB_FUNCTIONS) | {n.rpartition(".")[2] for n in _NAMESPACED}
+# Type names are identifiers too: `type(x) == string`.
+TYPE_NAMES = frozenset({"int", "uint", "double", "bool", "string", "bytes", "list", "map", "null_type", "type", "dyn"})
+_KNOWN_IDENTIFIERS = frozenset(VARIABLES) | NAMESPACES | TYPE_NAMES
 
 
 # Named functions; operators are listed by the library as `_+_`, `!_`, `@in`...
@@ -121,7 +125,7 @@ def compile_expression(source: str) -> cel.Program:
             "strings, lists, math, sets and encoders extensions (docs/policies.md lists them)"
         )
     unknown_variables = sorted(
-        name for name in references["variables"] if name not in VARIABLES and not _bound_by_macro(name, source)
+        name for name in references["variables"] if name not in _KNOWN_IDENTIFIERS and not _bound_by_macro(name, source)
     )
     if unknown_variables:
         raise CompileError(

@@ -49,6 +49,9 @@ from hub.notifications.service import NotificationService
 from hub.observability.collector import GaugeCollector
 from hub.observability.deadletters import DeadLetterCounter
 from hub.observability.routes import RequestTimer
+from hub.policies import api as policies_api
+from hub.policies.releases import ReleasePolicies
+from hub.policies.service import PolicyService
 from hub.relay import OutboxRelay
 from hub.report_consumer import ReportConsumer
 from hub.rollouts import api as rollout_api
@@ -122,7 +125,8 @@ def create_app(
         deliveries_signal = asyncio.Event()
         hub_url = settings.notifications.hub_url or f"http://{settings.host}:{settings.port}"
         notifications = NotificationService(ctx, deliveries_signal, hub_url)
-        applications = ApplicationService(ctx, rollouts, sources)
+        policies = PolicyService(ctx)
+        applications = ApplicationService(ctx, rollouts, sources, ReleasePolicies(policies))
         campaigns = CampaignService(ctx, applications, rollouts, count_clusters_running)
         app.state.engine = engine
         app.state.topics = topics
@@ -147,6 +151,7 @@ def create_app(
             kube_events=kube_events,
             describe=DescribeService(ctx, kube_events.max_age),
             templates=templates,
+            policies=policies,
         )
         tasks: list[asyncio.Task[None]] = []
         topics_ready = asyncio.Event()
@@ -226,6 +231,7 @@ def create_app(
         kube_events_api.router,
         describe_api.router,
         template_api.router,
+        policies_api.router,
     ):
         app.include_router(router)
     return app

@@ -30,6 +30,7 @@ from hub.images.service import ImageService
 from hub.kubeevents.service import KubeEventService
 from hub.metrics import HubMetrics
 from hub.notifications.service import NotificationService
+from hub.policies.service import PolicyService
 from hub.rollouts.service import RolloutService, StrategyService
 from hub.services.applications import ApplicationService
 from hub.services.clusters import ClusterService
@@ -62,6 +63,8 @@ class Services:
     describe: DescribeService
     # Templates with constrained parameters (issue 9).
     templates: TemplateService
+    # Policies (issue 9).
+    policies: PolicyService
 
 
 def get_services(request: Request) -> Services:

@@ -62,7 +62,11 @@ def allowed_methods(document: dict[str, Any], path: str) -> list[str]:
     """The methods the OpenAPI document declares at this concrete path (a 405's Allow header): what a
     client reading the document expects, whatever the framework's routing looks like inside."""
     methods: set[str] = set()
-    for template, operations in document.get("paths", {}).items():
+    paths: dict[str, Any] = document.get("paths", {})
+    # A concrete path is matched before the templates it also fits, as OpenAPI says
+    # (/policies/baseline is not /policies/{name}).
+    candidates = {path: paths[path]} if path in paths else paths
+    for template, operations in candidates.items():
         pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
         if re.fullmatch(pattern, path):
             methods |= {method.upper() for method in operations if method in _HTTP_METHODS}

@@ -41,6 +41,7 @@ from hub.client.fixes import add_fix_commands
 from hub.client.http import JSON, HubClient, HubError
 from hub.client.images import add_image_version_options, image_versions, wants_version_query
 from hub.client.notify import add_notify_commands
+from hub.client.policies import add_policy_commands
 from hub.client.rollouts import add_rollout_commands
 from hub.client.sources import add_source_commands, add_source_options, source_fields
 from hub.client.tables import or_dash, render_table
@@ -320,6 +321,7 @@ def add_commands(commands: Any) -> None:
     add_drift_commands(commands, add_command)
     add_source_commands(commands, add_command)
     add_template_commands(commands, add_command)
+    add_policy_commands(commands, add_command)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -625,3 +625,22 @@ class TemplateRevision(Base):
     created_at: Mapped[datetime]
     origin: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     deleted_at: Mapped[datetime | None]
+
+
+# -- Policies (issue 9) ------------------------------------------------------------------------------
+
+
+class Policy(Base):
+    """A CEL policy every release's rendered objects are checked against (hub/policies). `spec` is the
+    normalized spec (PolicySpec.dump()); a disabled policy is kept but not applied."""
+
+    __tablename__ = "policies"
+
+    name: Mapped[str] = mapped_column(String(63), primary_key=True)
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    created_by: Mapped[str] = mapped_column(String(63))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    # Where the last change came from when it came from code (hub/sources/origin.py); None: by hand.
+    origin: Mapped[dict[str, Any] | None] = mapped_column(JSON)

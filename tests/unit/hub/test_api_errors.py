@@ -98,3 +98,11 @@ def test_the_document_declares_errorout_for_every_422_and_no_other_error_body() 
     # Built once: the same document every time.
     app = make_app()
     assert app.openapi() is app.openapi()
+
+
+def test_allow_lists_a_concrete_paths_methods_before_a_templates() -> None:
+    from hub.api.errors import allowed_methods
+
+    document = {"paths": {"/p/baseline": {"get": {}}, "/p/{name}": {"get": {}, "put": {}, "delete": {}}}}
+    assert allowed_methods(document, "/p/baseline") == ["GET"]
+    assert allowed_methods(document, "/p/web") == ["DELETE", "GET", "PUT"]

@@ -1,0 +1,1 @@
+"""Policies: CEL rules every rendered object must pass before anything is published (issue 9)."""

@@ -31,6 +31,8 @@ from hub.diffs.channel import DryRunChannel
 from hub.diffs.service import DiffService, ensure_request_topics
 from hub.drift import api as drift_api
 from hub.drift.service import DriftService
+from hub.fleetcode import api as fleetcode_api
+from hub.fleetcode.service import sync_service
 from hub.images import api as images_api
 from hub.images.service import ImageService
 from hub.images.store import count_clusters_running
@@ -107,6 +109,7 @@ def create_app(
         notifications = NotificationService(ctx, deliveries_signal, hub_url)
         applications = ApplicationService(ctx, rollouts)
         campaigns = CampaignService(ctx, applications, rollouts, count_clusters_running)
+        strategies = StrategyService(ctx)
         app.state.engine = engine
         app.state.topics = topics
         app.state.context = ctx
@@ -117,7 +120,7 @@ def create_app(
             reports=reports,
             tokens=TokenService(ctx),
             audit=AuditService(ctx),
-            strategies=StrategyService(ctx),
+            strategies=strategies,
             rollouts=rollouts,
             campaigns=campaigns,
             autoupdate=AutoUpdateService(ctx, applications, rollouts),
@@ -129,6 +132,7 @@ def create_app(
             drift=DriftService(ctx),
             kube_events=kube_events,
             describe=DescribeService(ctx, kube_events.max_age),
+            fleet_code=sync_service(ctx, applications, strategies, notifications),
         )
         tasks: list[asyncio.Task[None]] = []
         topics_ready = asyncio.Event()
@@ -207,6 +211,7 @@ def create_app(
         drift_api.router,
         kube_events_api.router,
         describe_api.router,
+        fleetcode_api.router,
     ):
         app.include_router(router)
     return app

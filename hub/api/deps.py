@@ -26,6 +26,7 @@ from hub.describe.service import DescribeService
 from hub.diffs.service import DiffService
 from hub.drift.service import DriftService
 from hub.errors import Forbidden
+from hub.fleetcode.service import SyncService
 from hub.images.service import ImageService
 from hub.kubeevents.service import KubeEventService
 from hub.metrics import HubMetrics
@@ -59,6 +60,8 @@ class Services:
     drift: DriftService
     kube_events: KubeEventService
     describe: DescribeService
+    # The fleet as code (issue 9).
+    fleet_code: SyncService
 
 
 def get_services(request: Request) -> Services:

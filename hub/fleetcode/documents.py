@@ -160,8 +160,19 @@ def is_kubernetes_object(value: Any) -> bool:
 
 def document(raw: RawDocument, file: str) -> tuple[Document | None, list[Problem]]:
     """The document in `raw` (a Fleetcast one), or None and every problem of its shape."""
-    value, line = raw.value, raw.line
-    lines = field_lines(raw.node)
+    return checked_document(raw.value, file, raw.line, field_lines(raw.node), field_lines(raw.node, "spec"))
+
+
+def checked_document(
+    value: dict[str, Any],
+    file: str,
+    line: int = 0,
+    lines: Mapping[str, int] | None = None,
+    spec_lines: Mapping[str, int] | None = None,
+) -> tuple[Document | None, list[Problem]]:
+    """A document from its value (what the sync API receives: no lines), or None and its problems."""
+    lines = lines or {}
+    spec_lines = spec_lines or {}
     problems: list[Problem] = []
 
     def problem(message: str, at: int | None = None) -> None:
@@ -185,7 +196,6 @@ def document(raw: RawDocument, file: str) -> tuple[Document | None, list[Problem
         extra = ", ".join(sorted(map(str, set(metadata) - {"name"})))
         problem(f"{kind} {name}: unknown metadata field(s) {extra}", lines.get("metadata"))
     spec = value.get("spec")
-    spec_lines = field_lines(raw.node, "spec")
     if not isinstance(spec, dict):
         problem(f"{kind} {name}: spec must be a mapping", lines.get("spec"))
         return None, problems
@@ -196,7 +206,7 @@ def document(raw: RawDocument, file: str) -> tuple[Document | None, list[Problem
     if problems:
         return None, problems
     assert isinstance(name, str)
-    return Document(kind, name, spec, file, line, lines=spec_lines), []
+    return Document(kind, name, spec, file, line, lines=dict(spec_lines)), []
 
 
 def duplicates(documents: Sequence[Document]) -> Iterator[Problem]:

@@ -39,7 +39,7 @@ SYNCED = "fleet.synced"
 APPLIED = "fleet.applied"
 
 
-def _documents(body: SyncIn) -> list[Document]:
+def _documents(body: SyncIn) -> tuple[list[Document], list[str]]:
     documents: list[Document] = []
     problems: list[str] = []
     for index, given in enumerate(body.documents):
@@ -49,9 +49,7 @@ def _documents(body: SyncIn) -> list[Document]:
         if doc is not None:
             documents.append(doc)
     problems += [str(p) for p in duplicates(documents)]
-    if problems:
-        raise invalid(problems)
-    return documents
+    return documents, problems
 
 
 class SyncService:
@@ -59,8 +57,9 @@ class SyncService:
         self.ctx = ctx
         self.kinds = kinds
 
-    def _check(self, documents: list[Document], principal: Principal) -> None:
-        problems = [p for doc in documents for p in validated(self.kinds, doc)]
+    def _check(self, documents: list[Document], shape: list[str], principal: Principal) -> None:
+        """Every problem of the documents at once (422), then the roles each kind needs (403)."""
+        problems = shape + [p for doc in documents for p in validated(self.kinds, doc)]
         if problems:
             raise invalid(problems)
         refused = sorted(
@@ -93,8 +92,8 @@ class SyncService:
         return plan_sync(documents, desired, current, managed, source, prune=prune), managed
 
     async def sync(self, body: SyncIn, principal: Principal) -> SyncOut:
-        documents = _documents(body)
-        self._check(documents, principal)
+        documents, shape = _documents(body)
+        self._check(documents, shape, principal)
         origin = body.origin
         source = Source(origin.repository, origin.path)
         plan, managed = await self._plan(documents, source, body.prune)

@@ -288,3 +288,7 @@ class HubClient:
 
     def announce_image_version(self, image: str, version: str) -> JSON:
         return self._call("POST", "/image-versions", json={"image": image, "version": version})
+
+    # the fleet as code
+    def sync(self, body: JSON) -> JSON:
+        return self._call("POST", "/sync", json=body)

@@ -154,6 +154,11 @@ def is_fleet_document(value: Any) -> bool:
     return isinstance(value, dict) and value.get("apiVersion") in (API_VERSION, *OLDER_API_VERSIONS)
 
 
+def is_inventory(value: Any) -> bool:
+    """An inventory file (`clusters: [...]`, hub/fleetcode/inventory.py) kept in the repository."""
+    return isinstance(value, dict) and set(value) == {"clusters"}
+
+
 def is_kubernetes_object(value: Any) -> bool:
     return isinstance(value, dict) and isinstance(value.get("apiVersion"), str) and "kind" in value
 

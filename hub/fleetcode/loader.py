@@ -26,6 +26,7 @@ from hub.fleetcode.documents import (
     document,
     duplicates,
     is_fleet_document,
+    is_inventory,
     yaml_documents,
     yaml_error_line,
 )
@@ -256,6 +257,8 @@ def load(root: Path) -> Loaded:
             unreadable[name] = error
             continue
         for raw in raws:
+            if is_inventory(raw.value):
+                continue  # `fleetcast validate --inventory` reads it; it may well live in the repository
             if not is_fleet_document(raw.value):
                 strays.setdefault(
                     name, Problem(name, raw.line, "not a Fleetcast document and not referenced by any manifests:")

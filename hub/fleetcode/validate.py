@@ -142,11 +142,13 @@ def validate(
             if template is not None:
                 for why in template_check.check(app, template):
                     problems.append(Problem(app.file, app.line_of("values"), f"{app.label}: {why}"))
-    broken = {(p.file, p.line) for p in problems}
+    # Applications whose files did not load (manifests unresolved, chart unreadable) are not rendered:
+    # their problems are reported already, and rendering them would only repeat them.
+    broken = {p.message.split(":", 1)[0] for p in loaded.problems}
     last_said = started
     for index, app in enumerate(applications, start=1):
-        if (app.file, app.line) in broken:
-            continue  # its own problems are reported; rendering it would only repeat them
+        if app.label in broken:
+            continue
         try:
             selector = parse_selector(app.spec.get("selector"))
         except SelectorError:
@@ -184,3 +186,9 @@ def validate(
 def object_label(obj: dict[str, Any]) -> str:
     """How findings name an object: Kind/namespace/name."""
     return _object_name(obj)
+
+
+def steps() -> tuple[Renderer | None, TemplateCheck | None, PolicyCheck | None]:
+    """The rendering, template and policy steps `fleetcast validate` runs (None: the built-in manifest
+    renderer, no template checks, no policies): where Helm and CEL are wired in."""
+    return None, None, None

@@ -16,8 +16,7 @@ from hub.drift.policy import PolicyError, parse_policy
 from hub.fleetcode.documents import APPLICATION, POLICY, STRATEGY, SUBSCRIPTION, TEMPLATE, Document, Problem
 from hub.notifications.spec import SubscriptionError, SubscriptionIn, check_subscription
 from hub.overrides.spec import OverrideError, parse_overrides
-from hub.rollouts.service import spec_problems
-from hub.rollouts.spec import StrategySpec
+from hub.rollouts.spec import StrategySpec, spec_problems
 from hub.selectors import SelectorError, parse_selector
 
 

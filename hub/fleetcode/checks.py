@@ -85,7 +85,7 @@ def application_problems(
     else:
         try:
             parse_overrides(overrides)
-        except OverrideError as error:
+        except (OverrideError, TypeError, AttributeError) as error:
             yield _problem(doc, "imageOverrides", f"imageOverrides: {error}")
     if "drift" in spec and spec["drift"] is not None:
         try:

@@ -186,6 +186,8 @@ def checked_document(
     unknown = sorted(set(value) - _TOP_FIELDS)
     if unknown:
         problem(f"unknown field(s) {', '.join(map(str, unknown))}", lines.get(str(unknown[0])))
+    if value.get("apiVersion") not in (API_VERSION, *OLDER_API_VERSIONS):
+        problem(f"apiVersion {value.get('apiVersion')!r}: expected {API_VERSION}", lines.get("apiVersion"))
     kind = value.get("kind")
     if kind not in SPEC_FIELDS:
         problem(f"unknown kind {kind!r}: expected one of {', '.join(KINDS)}", lines.get("kind"))

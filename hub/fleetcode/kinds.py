@@ -74,8 +74,12 @@ class ApplicationSync:
         unsupported = [f for f in _SOURCE_FIELDS if f in doc.spec]
         if unsupported:
             found.append(f"{doc.label}: {', '.join(unsupported)}: not supported by this hub's application API yet")
+        manifests = doc.spec.get("manifests")
+        if not isinstance(manifests, list | str):
+            found.append(f"{doc.label}: manifests are required (a list of objects, or YAML text)")
+            return found
         try:
-            parse_manifests(doc.spec.get("manifests") or [])
+            parse_manifests(manifests)
         except ManifestError as error:
             found += [f"{doc.label}: manifests: {p}" for p in error.problems]
         return found
@@ -202,6 +206,9 @@ def validated(kinds: Mapping[str, KindSync], doc: Document) -> list[str]:
     if sync is None:
         return [f"{doc.label}: this hub cannot sync {doc.kind} documents yet"]
     try:
-        return sync.problems(doc)
-    except ValidationError as error:  # pragma: no cover - the checks catch what the parsers refuse
-        return [f"{doc.label}: {error}"]
+        problems = sync.problems(doc)
+        if not problems:
+            sync.desired(doc)  # what the plan computes next must not fail on anything a client sends
+    except (ValidationError, ValueError, TypeError, AttributeError, KeyError) as error:
+        return [f"{doc.label}: cannot be read: {error}"]
+    return problems

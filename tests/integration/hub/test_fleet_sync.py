@@ -141,3 +141,36 @@ async def test_roles_per_kind(running_hub: Any) -> None:
         allowed = await sync(hub, [application(web)], token=deployer)
         assert allowed.status_code == 200, allowed.text
         assert (await sync(hub, [application(web)], token=await hub.token("looker", "viewer"))).status_code == 403
+
+
+def subscription(name: str, events: list[str]) -> dict[str, Any]:
+    return {
+        "apiVersion": "fleetcast.dev/v1",
+        "kind": "Subscription",
+        "metadata": {"name": name},
+        "spec": {"url": "http://127.0.0.1:9/hook", "events": events, "secret": "s" * 32},
+        "file": "prod/notifications.yaml",
+    }
+
+
+async def test_subscriptions_are_made_kept_replaced_and_pruned(running_hub: Any) -> None:
+    hub: RunningHub
+    async with running_hub() as hub:
+        oncall = unique("oncall")
+
+        async def live() -> list[list[str]]:
+            items = (await hub.client.get("/api/v1/notifications/subscriptions")).json()["items"]
+            return [s["events"] for s in items]
+
+        assert actions((await sync(hub, [subscription(oncall, ["rollout.*"])])).json()) == [
+            ("Subscription", oncall, "create", False)
+        ]
+        assert actions((await sync(hub, [subscription(oncall, ["rollout.*"])])).json()) == [
+            ("Subscription", oncall, "unchanged", False)
+        ]
+        assert await live() == [["rollout.*"]]
+        replaced = await sync(hub, [subscription(oncall, ["cluster.unreachable"])])
+        assert actions(replaced.json()) == [("Subscription", oncall, "update", False)]
+        assert await live() == [["cluster.unreachable"]]
+        assert actions((await sync(hub, [], prune=True)).json()) == [("Subscription", oncall, "delete", False)]
+        assert await live() == []

@@ -193,10 +193,6 @@ class SubscriptionSync:
             await self._remove(int(managed.ref), principal)
 
 
-def spec_digest(doc: Document) -> str:
-    return _digest(doc.spec)
-
-
 def invalid(problems: list[str]) -> Invalid:
     return Invalid("sync refused, nothing changed: " + "; ".join(problems), problems)
 

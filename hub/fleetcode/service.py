@@ -23,7 +23,6 @@ from hub.fleetcode.kinds import (
     StrategySync,
     SubscriptionSync,
     invalid,
-    spec_digest,
     validated,
 )
 from hub.fleetcode.plan import Action, Key, Managed, Plan, Source, Step, plan_sync
@@ -152,7 +151,9 @@ class SyncService:
             now = self.ctx.clock()
             if doc is not None:
                 where = origin.model_copy(update={"file": doc.file})
-                await remember(session, key, where, now, ref=ref, digest=spec_digest(doc) if ref else None)
+                # Kinds the hub knows by number keep the digest their normal form compares.
+                digest = sync.desired(doc).get("digest") if ref else None
+                await remember(session, key, where, now, ref=ref, digest=digest)
             elif not skipped:
                 await forget(session, key)
             if action == Action.UNCHANGED or skipped or not step.exists:

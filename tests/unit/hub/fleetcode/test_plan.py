@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from hub.fleetcode.documents import Document
 from hub.fleetcode.plan import Action, Managed, Source, differences, plan_sync
 
@@ -72,3 +75,50 @@ def test_an_object_made_by_hand_is_taken_over_when_unchanged_or_updated() -> Non
 
 def test_differences_name_the_fields() -> None:
     assert differences({"a": 1, "b": 2}, {"a": 1, "c": 3}) == ["b", "c"]
+
+
+names = st.sampled_from(["a", "b", "c", "d", "e"])
+kinds = st.sampled_from(["Application", "Strategy", "Subscription"])
+keys = st.tuples(kinds, names)
+sources = st.sampled_from([HERE, ELSEWHERE])
+
+
+@given(
+    wanted=st.dictionaries(keys, st.integers(0, 2), max_size=8),
+    current=st.dictionaries(keys, st.integers(0, 2), max_size=8),
+    managed=st.dictionaries(keys, sources, max_size=8),
+    prune=st.booleans(),
+)
+def test_plan_invariants(
+    wanted: dict[tuple[str, str], int],
+    current: dict[tuple[str, str], int],
+    managed: dict[tuple[str, str], Source],
+    prune: bool,
+) -> None:
+    documents = [doc(kind, name) for kind, name in wanted]
+    plan = plan_sync(
+        documents,
+        {k: {"v": v} for k, v in wanted.items()},
+        {k: {"v": v} for k, v in current.items()},
+        {k: Managed(k[0], k[1], s) for k, s in managed.items()},
+        HERE,
+        prune=prune,
+    )
+    steps = {(s.kind, s.name): s for s in plan.steps}
+    assert len(steps) == len(plan.steps)  # one step per object
+    for key in wanted:
+        if managed.get(key, HERE) != HERE:
+            assert key not in steps  # another source's object: a conflict, never touched
+            continue
+        step = steps[key]
+        expected = (
+            Action.CREATE
+            if key not in current
+            else (Action.UNCHANGED if current[key] == wanted[key] else Action.UPDATE)
+        )
+        assert step.action == expected
+    for key, step in steps.items():
+        if step.action == Action.DELETE:
+            assert key not in wanted and managed[key] == HERE  # only what this source manages
+            assert step.skipped == (not prune and step.exists)
+    assert len(plan.conflicts) == sum(1 for k in wanted if managed.get(k, HERE) != HERE)

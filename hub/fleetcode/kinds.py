@@ -193,6 +193,13 @@ class SubscriptionSync:
             await self._remove(int(managed.ref), principal)
 
 
+def strategy_change_needs_admin(desired: Mapping[str, Any], current: Mapping[str, Any] | None) -> bool:
+    """Whether an application document changes or removes the strategy the application has."""
+    return (
+        current is not None and current.get("strategy") is not None and desired.get("strategy") != current["strategy"]
+    )
+
+
 def invalid(problems: list[str]) -> Invalid:
     return Invalid("sync refused, nothing changed: " + "; ".join(problems), problems)
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from hub.audit.log import record
-from hub.auth.roles import Principal
+from hub.auth.roles import Principal, Role
 from hub.errors import Conflict, Forbidden
 from hub.fleetcode.documents import APPLICATION, STRATEGY, SUBSCRIPTION, Document, checked_document, duplicates
 from hub.fleetcode.kinds import (
@@ -23,6 +23,7 @@ from hub.fleetcode.kinds import (
     StrategySync,
     SubscriptionSync,
     invalid,
+    strategy_change_needs_admin,
     validated,
 )
 from hub.fleetcode.plan import Action, Key, Managed, Plan, Source, Step, plan_sync
@@ -75,7 +76,10 @@ class SyncService:
         sync = self.kinds.get(kind)
         return sync is not None and principal.has_role(sync.role)
 
-    async def _plan(self, documents: list[Document], source: Source, prune: bool) -> tuple[Plan, dict[Key, Managed]]:
+    async def _plan(
+        self, documents: list[Document], source: Source, prune: bool
+    ) -> tuple[Plan, dict[Key, Managed], list[str]]:
+        """The plan, the managed records, and the strategy changes only an admin may make."""
         keys = {(d.kind, d.name) for d in documents}
         desired = {(d.kind, d.name): self.kinds[d.kind].desired(d) for d in documents}
         current: dict[Key, Mapping[str, Any]] = {}
@@ -88,14 +92,19 @@ class SyncService:
                 state = await sync.current(session, key[1], managed.get(key))
                 if state is not None:
                     current[key] = state
-        return plan_sync(documents, desired, current, managed, source, prune=prune), managed
+        admin_only = [
+            f"Application {key[1]}: changing its strategy {current[key]['strategy']} needs the admin role"
+            for key in sorted(desired)
+            if key[0] == APPLICATION and strategy_change_needs_admin(desired[key], current.get(key))
+        ]
+        return plan_sync(documents, desired, current, managed, source, prune=prune), managed, admin_only
 
     async def sync(self, body: SyncIn, principal: Principal) -> SyncOut:
         documents, shape = _documents(body)
         self._check(documents, shape, principal)
         origin = body.origin
         source = Source(origin.repository, origin.path)
-        plan, managed = await self._plan(documents, source, body.prune)
+        plan, managed, admin_only = await self._plan(documents, source, body.prune)
         if plan.conflicts:
             raise Conflict("sync refused, nothing changed: " + "; ".join(plan.conflicts), plan.conflicts)
         deleting = [s for s in plan.steps if s.action == Action.DELETE and not s.skipped]
@@ -106,6 +115,8 @@ class SyncService:
                 if not self._may(principal, s.kind)
             }
         )
+        # The strategy holds the approval gates a deployer must not step around (as PUT refuses it).
+        refused += [] if principal.has_role(Role.ADMIN) else admin_only
         if refused:
             raise Forbidden(f"sync refused, nothing changed; {principal.describe()}: " + "; ".join(refused))
         if not body.dry_run:

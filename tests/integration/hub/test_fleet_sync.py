@@ -142,6 +142,14 @@ async def test_roles_per_kind(running_hub: Any) -> None:
         assert allowed.status_code == 200, allowed.text
         assert (await sync(hub, [application(web)], token=await hub.token("looker", "viewer"))).status_code == 403
 
+        # An admin gives it a strategy; a deployer's sync may not take it away (the approval gates).
+        assert (await sync(hub, [application(web, strategy=waves), strategy(waves)])).status_code == 200
+        api = unique("api")
+        stripped = await sync(hub, [application(api), application(web)], token=deployer)
+        assert stripped.status_code == 403
+        assert f"Application {web}: changing its strategy {waves} needs the admin role" in stripped.text
+        assert (await hub.client.get(f"/api/v1/applications/{api}")).status_code == 404  # nothing changed
+
 
 def subscription(name: str, events: list[str]) -> dict[str, Any]:
     return {

@@ -12,6 +12,7 @@ import io
 import subprocess
 import tarfile
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from hub.sources.origin import Origin
 
@@ -34,10 +35,19 @@ def _text(repository: Path, *args: str) -> str:
     return _git(repository, *args).decode().strip()
 
 
+def without_credentials(url: str) -> str:
+    """A remote URL as it may be recorded: `https://user:token@host/x.git` -> `https://host/x.git` (the
+    audit log must never hold a secret). scp-like `git@host:x.git` names a user, not a secret: kept."""
+    parts = urlsplit(url)
+    if not parts.scheme or "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
 def repository_name(top: Path) -> str:
-    """The `origin` remote's URL, or the repository's absolute path when it has none."""
+    """The `origin` remote's URL (without credentials), or the repository's absolute path when it has none."""
     try:
-        return _text(top, "config", "--get", "remote.origin.url")
+        return without_credentials(_text(top, "config", "--get", "remote.origin.url"))
     except GitError:
         return str(top.resolve())
 

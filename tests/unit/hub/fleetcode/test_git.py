@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 from hub.charts.archive import load_archive
-from hub.fleetcode.git import directory_origin, extract, ref_origin, resolve_commit
+from hub.fleetcode.git import directory_origin, extract, ref_origin, resolve_commit, without_credentials
 from hub.fleetcode.loader import load
 from hub.fleetcode.wire import wire_document
 from tests.unit.hub.fleetcode.test_loader import DEPLOYMENT, WEB, write
@@ -70,3 +70,9 @@ def test_a_chart_travels_as_base64_of_its_archive(tmp_path: Path) -> None:
     sent = wire_document(doc)["spec"]["chart"]
     assert doc.chart is not None
     assert load_archive(base64.b64decode(sent["archive"])).digest == doc.chart.digest
+
+
+def test_credentials_in_a_remote_url_are_never_recorded() -> None:
+    assert without_credentials("https://ci:ghp_secret@github.com/acme/fleet.git") == "https://github.com/acme/fleet.git"
+    assert without_credentials("git@github.com:acme/fleet.git") == "git@github.com:acme/fleet.git"
+    assert without_credentials("/srv/git/fleet") == "/srv/git/fleet"

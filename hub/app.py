@@ -33,6 +33,8 @@ from hub.diffs.channel import DryRunChannel
 from hub.diffs.service import DiffService, ensure_request_topics
 from hub.drift import api as drift_api
 from hub.drift.service import DriftService
+from hub.fleetcode import api as fleetcode_api
+from hub.fleetcode.service import sync_service
 from hub.images import api as images_api
 from hub.images.service import ImageService
 from hub.images.store import count_clusters_running
@@ -128,6 +130,7 @@ def create_app(
         policies = PolicyService(ctx)
         applications = ApplicationService(ctx, rollouts, sources, ReleasePolicies(policies))
         campaigns = CampaignService(ctx, applications, rollouts, count_clusters_running)
+        strategies = StrategyService(ctx)
         app.state.engine = engine
         app.state.topics = topics
         app.state.context = ctx
@@ -138,7 +141,7 @@ def create_app(
             reports=reports,
             tokens=TokenService(ctx),
             audit=AuditService(ctx),
-            strategies=StrategyService(ctx),
+            strategies=strategies,
             rollouts=rollouts,
             campaigns=campaigns,
             autoupdate=AutoUpdateService(ctx, applications, rollouts),
@@ -152,6 +155,7 @@ def create_app(
             describe=DescribeService(ctx, kube_events.max_age),
             templates=templates,
             policies=policies,
+            fleet_code=sync_service(ctx, applications, strategies, notifications),
         )
         tasks: list[asyncio.Task[None]] = []
         topics_ready = asyncio.Event()
@@ -232,6 +236,7 @@ def create_app(
         describe_api.router,
         template_api.router,
         policies_api.router,
+        fleetcode_api.router,
     ):
         app.include_router(router)
     return app

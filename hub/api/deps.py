@@ -26,6 +26,7 @@ from hub.describe.service import DescribeService
 from hub.diffs.service import DiffService
 from hub.drift.service import DriftService
 from hub.errors import Forbidden
+from hub.fleetcode.service import SyncService
 from hub.images.service import ImageService
 from hub.kubeevents.service import KubeEventService
 from hub.metrics import HubMetrics
@@ -65,6 +66,8 @@ class Services:
     templates: TemplateService
     # Policies (issue 9).
     policies: PolicyService
+    # The fleet as code (issue 9).
+    fleet_code: SyncService
 
 
 def get_services(request: Request) -> Services:

@@ -38,6 +38,7 @@ from hub.client.access import add_access_commands
 from hub.client.diffs import add_diff_commands
 from hub.client.drift import add_apply_drift_options, add_drift_commands, apply_drift_policy
 from hub.client.fixes import add_fix_commands
+from hub.client.fleetcode import add_fleetcode_commands
 from hub.client.http import JSON, HubClient, HubError
 from hub.client.images import add_image_version_options, image_versions, wants_version_query
 from hub.client.notify import add_notify_commands
@@ -322,6 +323,7 @@ def add_commands(commands: Any) -> None:
     add_source_commands(commands, add_command)
     add_template_commands(commands, add_command)
     add_policy_commands(commands, add_command)
+    add_fleetcode_commands(commands, add_command)
 
 
 def run(args: argparse.Namespace) -> int:

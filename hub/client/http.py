@@ -315,3 +315,7 @@ class HubClient:
 
     def delete_template(self, name: str) -> JSON:
         return self._call("DELETE", f"/templates/{name}")
+
+    # the fleet as code
+    def sync(self, body: JSON) -> JSON:
+        return self._call("POST", "/sync", json=body)

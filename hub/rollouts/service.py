@@ -27,7 +27,7 @@ from hub.rollouts import engine
 from hub.rollouts import store as runs
 from hub.rollouts.model import GateKey, Happening, Observation, Phase, RunState, Target
 from hub.rollouts.plan import candidates, plan_waves
-from hub.rollouts.spec import StrategySpec
+from hub.rollouts.spec import StrategySpec, spec_problems
 from hub.rollouts.views import (
     ApprovalOut,
     RolloutOut,
@@ -54,16 +54,6 @@ _CONTROL_ACTIONS = {
 }
 # Runs evaluated per pass of the driver before it looks for newer work again.
 _BATCH = 50
-
-
-def spec_problems(error: ValidationError) -> list[str]:
-    """Pydantic's errors as `waves.1.maxConcurrency: <why>` lines, in the strategy's own field names."""
-    problems = []
-    for item in error.errors():
-        where = ".".join(str(part) for part in item.get("loc", ()))
-        message = str(item.get("msg", "invalid")).removeprefix("Value error, ")
-        problems.append(f"{where}: {message}" if where else message)
-    return problems
 
 
 def parse_spec(name: str, source: Any) -> StrategySpec:

@@ -34,6 +34,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    ValidationError,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -262,3 +263,13 @@ class StrategySpec(_Spec):
 
     def digest(self) -> str:
         return content_digest([self.dump()])
+
+
+def spec_problems(error: ValidationError) -> list[str]:
+    """Pydantic's errors as `waves.1.maxConcurrency: <why>` lines, in the strategy's own field names."""
+    problems = []
+    for item in error.errors():
+        where = ".".join(str(part) for part in item.get("loc", ()))
+        message = str(item.get("msg", "invalid")).removeprefix("Value error, ")
+        problems.append(f"{where}: {message}" if where else message)
+    return problems

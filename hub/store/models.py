@@ -644,3 +644,23 @@ class Policy(Base):
     updated_at: Mapped[datetime]
     # Where the last change came from when it came from code (hub/sources/origin.py); None: by hand.
     origin: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+# The fleet as code (issue 9, hub/fleetcode/): what each sync source manages.
+class ManagedObject(Base):
+    """An object a sync of (repository, path) made or took over: a later sync of the same source with
+    prune may delete it; objects made by hand or by another source are never pruned."""
+
+    __tablename__ = "managed_objects"
+
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(63), primary_key=True)
+    repository: Mapped[str] = mapped_column(String(2048))
+    path: Mapped[str] = mapped_column(String(1024))
+    commit: Mapped[str | None] = mapped_column(String(64))
+    file: Mapped[str | None] = mapped_column(String(1024))
+    synced_at: Mapped[datetime]
+    # The hub's own id of the object when it is not the name (a notification subscription's number).
+    ref: Mapped[str | None] = mapped_column(String(64))
+    # sha256 of the spec last synced, for kinds the hub keeps no digest of (subscriptions).
+    digest: Mapped[str | None] = mapped_column(String(80))

@@ -87,6 +87,12 @@ class HubSettings(BaseSettings, KafkaClientFields):
     kube_events_max_age_seconds: float = Field(
         default=7 * 24 * 3600.0, gt=0, description="Events older than this are dropped (the events topic's retention)."
     )
+    # dependsOn (hub/dependencies): held bundles are released when reports show their dependencies Ready.
+    dependencies_poll_interval_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="Fallback look for held bundles whose dependencies became Ready (reports wake it at once).",
+    )
 
     def kafka(self) -> KafkaClientSettings:
         """The hub's Kafka clients: ids `fleetcast-hub-<client>` unless a prefix is set."""

@@ -51,6 +51,12 @@ class ApplicationPut(BaseModel):
         "(correct, nothing ignored); omitted: keep it. A change of it alone makes a new release. A path that "
         "does not parse is a 422 naming the rule and the path.",
     )
+    depends_on: list[str] | None = Field(
+        default=None,
+        description="Applications that must be Ready on a cluster before this one's bundles are sent there "
+        '(dependsOn): ["db", "cache"]; they need not exist yet. [] or null clears; omitted: keep them. A change '
+        'of them alone makes no release. A cycle is a 422: "dependency cycle: web -> api -> web".',
+    )
 
 
 @router.put("/{application_id}", responses={201: {"description": "A new release was made"}})
@@ -67,6 +73,7 @@ async def put(
         image_overrides=(body.image_overrides or {}) if "image_overrides" in body.model_fields_set else KEEP,
         auto_update=(body.auto_update or []) if "auto_update" in body.model_fields_set else KEEP,
         drift=(body.drift or {}) if "drift" in body.model_fields_set else KEEP,
+        depends_on=(body.depends_on or []) if "depends_on" in body.model_fields_set else KEEP,
     )
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     return application

@@ -65,6 +65,9 @@ class Application(Base):
     auto_update: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     # The drift policy (schemas.v1.drift.DriftPolicy as JSON) new releases carry; None: the default (correct).
     drift: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # dependsOn (hub/dependencies): application ids whose bundles must be Ready on a cluster before this
+    # one's is dispatched there; they need not exist (yet).
+    depends_on: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Deleted applications keep their row and releases, so re-creating one continues its revisions.
     deleted_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
@@ -560,3 +563,24 @@ class KubeEventDrops(Base):
     application_id: Mapped[str] = mapped_column(String(63), primary_key=True)
     dropped: Mapped[int] = mapped_column(BigInteger)
     last_dropped_at: Mapped[datetime | None]
+
+
+# -- dependencies between applications (issue 9: hub/dependencies) ---------------------------------
+
+
+class HeldRecord(Base):
+    """A desired-state record (a bundle) kept back because the application depends on others not yet
+    Ready on the cluster: moved to the outbox, as it is, when they are. At most one per (cluster,
+    application): a newer message replaces it; a removal drops it."""
+
+    __tablename__ = "held_records"
+
+    cluster_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    application_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    generation: Mapped[int] = mapped_column(Integer)
+    topic: Mapped[str] = mapped_column(String(255))
+    key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    value: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime]
+    # What it waits for, one dependency a line: "db (Progressing)".
+    waiting_for: Mapped[str] = mapped_column(Text)

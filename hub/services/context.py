@@ -45,8 +45,8 @@ class ServiceContext:
     # Set after every commit of `writing()` (each may have added audit events): the notifier reads the
     # audit log at once instead of at its next poll. Others that record audit events set it themselves.
     audit_signal: asyncio.Event = field(default_factory=asyncio.Event)
-    # Set after report ingest stored statuses: the dependency dispatcher looks for held bundles whose
-    # dependencies became Ready.
+    # Set after report ingest stored statuses (and every commit of `writing()`): the dependency
+    # dispatcher looks for held bundles whose dependencies became Ready.
     dependencies_signal: asyncio.Event = field(default_factory=asyncio.Event)
     # Generation bumps read then write; one writer at a time in this process, and the `locks` row
     # (FOR UPDATE) serializes writers across replicas on PostgreSQL.
@@ -77,6 +77,7 @@ class ServiceContext:
             self.outbox_signal.set()
             self.rollout_signal.set()
             self.audit_signal.set()
+            self.dependencies_signal.set()  # what held bundles wait for may read differently now
 
 
 def to_placement(row: models.Placement) -> Placement:

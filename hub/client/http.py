@@ -109,13 +109,16 @@ class HubClient:
         *,
         no_strategy: bool = False,
         drift: JSON | None = None,
+        depends_on: list[str] | None = None,
     ) -> tuple[bool, JSON]:
         """Returns (created a new release, application). `strategy` sets the rollout strategy; `no_strategy`
         removes it (every cluster at once); neither leaves it as it is. `drift` replaces the drift policy
-        (None: keep it)."""
+        (None: keep it), `depends_on` the applications it waits for on each cluster (None: keep them)."""
         body: JSON = {"manifests": manifests, "selector": selector}
         if drift is not None:
             body["drift"] = drift
+        if depends_on is not None:
+            body["depends_on"] = depends_on
         if no_strategy:
             body["strategy"] = None
         elif strategy is not None:

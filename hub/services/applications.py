@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.audit.log import APPLICATION_DELETED, RELEASE_CREATED, record
 from hub.autoupdate.spec import AutoUpdatePolicy, parse_policies
 from hub.dependencies import service as dependencies
+from hub.dependencies.graph import missing
 from hub.dependencies.store import live_applications, waiting_by_cluster
 from hub.drift.index import drifting_count
 from hub.drift.policy import PolicyError, loaded, parse_policy, stored
@@ -530,7 +531,7 @@ class ApplicationService:
                     auto_update=list(app.auto_update or []),
                     drift=loaded(app.drift),
                     depends_on=list(app.depends_on or []),
-                    missing_dependencies=[d for d in app.depends_on or [] if d not in live],
+                    missing_dependencies=missing(app.depends_on or [], live),
                     created_at=app.created_at,
                     updated_at=app.updated_at,
                     clusters=clusters,

@@ -84,10 +84,11 @@ def test_web_goes_out_only_after_db_is_ready_on_the_cluster(fleet: Fleetcast, ap
     assert created(web_live) >= available_since(db_live)
     assert created(db_live) < created(web_namespace)
 
-    done = eventually(
-        lambda: (e := entry(fleet, web)) and not e["waiting_for"] and e["health"] == "Ready" and e, "web Ready"
-    )
-    assert done["waiting_for"] == []
+    def web_ready() -> dict[str, Any] | None:
+        found = entry(fleet, web)
+        return found if found is not None and found["health"] == "Ready" else None
+
+    assert eventually(web_ready, "web Ready on the cluster")["waiting_for"] == []
     events = fleet.cli_json("audit", "--app", web, "--action", "application.dispatched-after-dependencies")
     (event,) = events
     assert (event["cluster"], event["actor"], event["revision"]) == (CLUSTER, "system:dependencies", 1)

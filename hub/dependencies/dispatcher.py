@@ -15,11 +15,13 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.audit.log import record
 from hub.dependencies.gate import waiting_for
-from hub.dependencies.store import States, dependency_states, held_records, waits_of, waits_text
+from hub.dependencies.hold import forget_states
+from hub.dependencies.store import dependency_states, held_records, waits_of, waits_text
 from hub.errors import retrying
 from hub.services.context import ServiceContext
 from hub.store import models
@@ -43,7 +45,7 @@ class Decision:
 async def _decide(session: AsyncSession, rows: list[models.HeldRecord]) -> list[Decision]:
     apps = {r.application_id: await session.get(models.Application, r.application_id) for r in rows}
     deps = {name: list(app.depends_on or []) if app is not None else [] for name, app in apps.items()}
-    states: States = await dependency_states(
+    states, _live = await dependency_states(
         session, {r.cluster_id for r in rows}, {d for ds in deps.values() for d in ds}
     )
     decisions = []
@@ -64,8 +66,18 @@ async def release_ready(
     """In the caller's write transaction: move every held record (of `applications` if given) whose
     dependencies are all Ready to the outbox, with an audit event each; refresh what the others wait
     for. The records released."""
+    forget_states(session)  # held records change here: what a hold in this transaction read is stale
     rows = await held_records(session, applications)
     by_key = {(r.cluster_id, r.application_id): r for r in rows}
+    # The revision each held bundle carries is its placement's (placed when it was held).
+    placements = {
+        (p.cluster_id, p.application_id): p
+        for p in await session.scalars(
+            select(models.Placement).where(
+                models.Placement.application_id.in_(sorted({r.application_id for r in rows}))
+            )
+        )
+    }
     released = []
     for decision in await _decide(session, rows):
         row = by_key[(decision.cluster, decision.application)]
@@ -76,7 +88,7 @@ async def release_ready(
         released.append(decision)
         waited = waits_of(row)
         session.add(models.OutboxRecord(topic=row.topic, key=row.key, value=row.value, created_at=now))
-        placement = await session.get(models.Placement, (row.cluster_id, row.application_id))
+        placement = placements.get((row.cluster_id, row.application_id))
         await record(
             session,
             time=now,

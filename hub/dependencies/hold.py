@@ -15,11 +15,47 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.dependencies.gate import waiting_for
+from hub.dependencies.gate import DependencyState, waiting_for
 from hub.dependencies.store import dependency_states, waits_text
 from hub.desired import Record
 from hub.placements import Change
 from hub.store import models
+
+# What the holds of one transaction know of dependency states (session.info lives as long as the
+# session, and the hub's sessions are one transaction each). A release to N clusters reads the states
+# of its dependencies on every cluster once, not once per cluster.
+_STATES = "fleetcast.dependencies.states"  # (cluster, dependency) -> DependencyState
+_LOADED = "fleetcast.dependencies.loaded"  # dependency -> live: its states on every cluster are in _STATES
+_STALE = "fleetcast.dependencies.stale"  # (cluster, dependency) pairs changed since: read again
+
+
+def forget_states(session: AsyncSession) -> None:
+    for key in (_STATES, _LOADED, _STALE):
+        session.info.pop(key, None)
+
+
+def _forget_pair(session: AsyncSession, cluster: str, application: str) -> None:
+    loaded: dict[str, bool] = session.info.get(_LOADED, {})
+    if application in loaded:
+        session.info[_STATES].pop((cluster, application), None)
+        session.info[_STALE].add((cluster, application))
+
+
+async def _states(session: AsyncSession, cluster: str, deps: list[str]) -> dict[str, DependencyState]:
+    known: dict[tuple[str, str], DependencyState] = session.info.setdefault(_STATES, {})
+    loaded: dict[str, bool] = session.info.setdefault(_LOADED, {})
+    stale: set[tuple[str, str]] = session.info.setdefault(_STALE, set())
+    fresh = [d for d in deps if d not in loaded]
+    if fresh:
+        everywhere, live = await dependency_states(session, None, fresh)
+        known.update(((c, d), state) for c, by_dep in everywhere.items() for d, state in by_dep.items())
+        loaded.update((d, d in live) for d in fresh)
+    again = [d for d in deps if (cluster, d) in stale]
+    if again:
+        here, _live = await dependency_states(session, [cluster], again)
+        known.update(((cluster, d), state) for d, state in here[cluster].items())
+        stale.difference_update((cluster, d) for d in again)
+    return {d: known.get((cluster, d)) or DependencyState(exists=loaded[d]) for d in deps}
 
 
 async def held_row(session: AsyncSession, cluster: str, application: str) -> models.HeldRecord | None:
@@ -51,9 +87,10 @@ async def send_or_hold(session: AsyncSession, change: Change, record: Record, no
     if change.kind == "bundle":
         app = await session.get(models.Application, change.application)
         deps = list(app.depends_on or []) if app is not None else []
+    # This change moves the (cluster, application) pair: a state of it read before is stale now.
+    _forget_pair(session, change.cluster, change.application)
     if deps:
-        states = await dependency_states(session, [change.cluster], deps)
-        waits = waiting_for(deps, states[change.cluster])
+        waits = waiting_for(deps, await _states(session, change.cluster, deps))
         if waits:
             hold(session, await held_row(session, change.cluster, change.application), change, record, now, waits)
             return waits

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Iterable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,35 +35,41 @@ async def dependency_graph(session: AsyncSession) -> dict[str, list[str]]:
     return {id_: list(deps or []) for id_, deps in rows}
 
 
-async def dependency_states(session: AsyncSession, clusters: Iterable[str], deps: Iterable[str]) -> States:
-    """The state of each of `deps` on each of `clusters` (a superset of the pairs asked is read: a few
-    rows more, in three queries however many pairs)."""
-    cluster_ids, dep_ids = sorted(set(clusters)), sorted(set(deps))
+async def dependency_states(
+    session: AsyncSession, clusters: Iterable[str] | None, deps: Iterable[str]
+) -> tuple[States, set[str]]:
+    """The state of each of `deps` on each of `clusters`, and which of `deps` are live applications.
+    `clusters` None: every cluster where one of them is placed, reported or held (elsewhere each is
+    `DependencyState(exists=<live>)`). Four queries however many pairs."""
+    dep_ids = sorted(set(deps))
+    cluster_ids = None if clusters is None else sorted(set(clusters))
     states: States = defaultdict(dict)
-    if not cluster_ids or not dep_ids:
-        return states
+    if not dep_ids or cluster_ids == []:
+        return states, set()
     live = await live_applications(session, dep_ids)
-    where_placement = (models.Placement.cluster_id.in_(cluster_ids), models.Placement.application_id.in_(dep_ids))
+
+    def where(table: Any) -> list[Any]:
+        conditions = [table.application_id.in_(dep_ids)]
+        if cluster_ids is not None:
+            conditions.append(table.cluster_id.in_(cluster_ids))
+        return conditions
+
     placements = {
         (p.cluster_id, p.application_id): p
-        for p in await session.scalars(select(models.Placement).where(*where_placement))
+        for p in await session.scalars(select(models.Placement).where(*where(models.Placement)))
     }
     statuses = {
         (s.cluster_id, s.application_id): s
-        for s in await session.scalars(
-            select(models.Status).where(
-                models.Status.cluster_id.in_(cluster_ids), models.Status.application_id.in_(dep_ids)
-            )
+        for s in await session.scalars(select(models.Status).where(*where(models.Status)))
+    }
+    held = {
+        (cluster, application)
+        for cluster, application in await session.execute(
+            select(models.HeldRecord.cluster_id, models.HeldRecord.application_id).where(*where(models.HeldRecord))
         )
     }
-    held = set(
-        await session.execute(
-            select(models.HeldRecord.cluster_id, models.HeldRecord.application_id).where(
-                models.HeldRecord.cluster_id.in_(cluster_ids), models.HeldRecord.application_id.in_(dep_ids)
-            )
-        )
-    )
-    for cluster in cluster_ids:
+    every = cluster_ids if cluster_ids is not None else sorted({c for c, _ in (*placements, *statuses, *held)})
+    for cluster in every:
         for dep in dep_ids:
             placement, status = placements.get((cluster, dep)), statuses.get((cluster, dep))
             states[cluster][dep] = DependencyState(
@@ -73,7 +80,7 @@ async def dependency_states(session: AsyncSession, clusters: Iterable[str], deps
                 health=status.health if status is not None else None,
                 removed=status.removed if status is not None else False,
             )
-    return states
+    return states, live
 
 
 async def held_records(session: AsyncSession, applications: Collection[str] | None = None) -> list[models.HeldRecord]:

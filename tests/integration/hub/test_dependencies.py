@@ -237,3 +237,37 @@ async def test_cycles_and_bad_names_are_refused_and_store_nothing(local_fleet: R
         bad = await hub.client.put(f"/api/v1/applications/{web}", json={"depends_on": ["Not_A_Name"]})
         assert bad.status_code == 422 and "'Not_A_Name'" in bad.text
         assert (await hub.client.get(f"/api/v1/applications/{web}")).json()["depends_on"] == [api]
+
+
+async def test_each_cluster_is_judged_on_its_own_and_a_joining_cluster_gets_the_dependent_after(
+    local_fleet: RunningFleet, running_hub: Any
+) -> None:
+    hub: RunningHub
+    async with running_hub() as hub:
+        kafka = local_fleet.kafka_bootstrap
+        ready, slow = await fleet(hub, kafka), await fleet(hub, kafka)
+        db, web = unique("db"), unique("web")
+        await ready.put(db)
+        await ready.report(db, Health.READY)
+        await slow.report(db, Health.PROGRESSING)
+        # One release to both clusters in one transaction: out where db is Ready, held where it is not.
+        await ready.put(web, depends_on=[db])
+        assert [s[0] for s in await ready.sent()] == [db, web]
+        assert [s[0] for s in await slow.sent()] == [db]
+        assert (await slow.entry(web))["waiting_for"] == [f"{db} (Progressing)"]
+
+        # A cluster that joins gets db and web in one transaction: web waits for db's report there.
+        joining = Fleet(hub, kafka, unique())
+        response = await hub.client.post("/api/v1/clusters", json={"id": joining.cluster, "labels": {}})
+        assert response.status_code == 201, response.text
+        assert [s[0] for s in await joining.sent()] == [db]
+
+        # Held at first as "not on this cluster" (db's placement was being written in the same
+        # transaction); the dispatcher re-words it once that committed.
+        async def waits_for_db_to_apply() -> bool:
+            return (await joining.entry(web))["waiting_for"] == [f"{db} (not applied yet)"]
+
+        await eventually(waits_for_db_to_apply, 30, "web waiting for db on the joining cluster")
+        await joining.report(db, Health.READY)
+        assert [s[0] for s in await joining.until_sent(web)] == [db, web]
+        assert [s[0] for s in await slow.sent()] == [db]

@@ -26,6 +26,7 @@ from hub.campaigns.monitor import CampaignMonitor
 from hub.campaigns.service import CampaignService
 from hub.charts.binary import HelmNotFound
 from hub.charts.renderer import HelmRenderer
+from hub.dependencies.dispatcher import DependencyDispatcher
 from hub.describe import api as describe_api
 from hub.describe.service import DescribeService
 from hub.diffs import api as diff_api
@@ -176,6 +177,9 @@ def create_app(
             _spawn(tasks, "campaign-monitor", CampaignMonitor(campaigns, settings.campaign_poll_interval_seconds).run())
         else:
             log.warning("rollout driver disabled: runs move only when another hub drives them")
+        # Safe on every replica (it decides under the placements lock): no switch of its own.
+        dependencies = DependencyDispatcher(ctx, ctx.dependencies_signal, settings.dependencies_poll_interval_seconds)
+        _spawn(tasks, "dependency-dispatcher", dependencies.run())
         if settings.reports_enabled:
             _spawn(tasks, "report-consumer", ReportConsumer(settings, reports, metrics, topics_ready).run())
         if settings.kube_events_enabled:

@@ -99,6 +99,12 @@ class HubSettings(BaseSettings, KafkaClientFields):
         default=30.0, gt=0, description="Longest one `helm template` may run before it is killed (a 422 then)."
     )
     helm_max_parallel: int = Field(default=4, ge=1, le=64, description="Helm processes rendering at once.")
+    # dependsOn (hub/dependencies): held bundles are released when reports show their dependencies Ready.
+    dependencies_poll_interval_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="Fallback look for held bundles whose dependencies became Ready (reports wake it at once).",
+    )
 
     def kafka(self) -> KafkaClientSettings:
         """The hub's Kafka clients: ids `fleetcast-hub-<client>` unless a prefix is set."""

@@ -46,6 +46,10 @@ class ApplicationCluster(_Deployment):
     cluster: str
     objects: list[dict[str, Any]]
     drifted: int = Field(default=0, description="Objects the spoke reports drifted now (fleetcast drift APP).")
+    waiting_for: list[str] = Field(
+        default_factory=list,
+        description='Its newest bundle is held, not sent, until these dependencies are Ready here: "db (Progressing)".',
+    )
 
 
 class ClusterOut(BaseModel):
@@ -103,6 +107,13 @@ class ApplicationOut(BaseModel):
         default_factory=DriftPolicy, description="What spokes do when a live object drifts from its release."
     )
     source: SourceOut = Field(default_factory=lambda: SourceOut(kind="manifests"), description="What it is made from.")
+    depends_on: list[str] = Field(
+        default_factory=list, description="Applications that must be Ready on a cluster before its bundles go there."
+    )
+    missing_dependencies: list[str] = Field(
+        default_factory=list,
+        description="Those of depends_on that name no application (yet): nothing goes until they do.",
+    )
     created_at: datetime
     updated_at: datetime
     clusters: list[ApplicationCluster]

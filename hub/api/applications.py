@@ -86,6 +86,12 @@ class ApplicationPut(BaseModel):
         description="Where this change comes from (repository, path, commit, file): recorded on the release and in "
         "the audit log. `fleetcast sync` sets it.",
     )
+    depends_on: list[str] | None = Field(
+        default=None,
+        description="Applications that must be Ready on a cluster before this one's bundles are sent there "
+        '(dependsOn): ["db", "cache"]; they need not exist yet. [] or null clears; omitted: keep them. A change '
+        'of them alone makes no release. A cycle is a 422: "dependency cycle: web -> api -> web".',
+    )
 
 
 def source_change(application_id: str, body: ApplicationPut) -> SourceChange:
@@ -121,6 +127,7 @@ async def put_application(
         drift=(body.drift or {}) if "drift" in given else KEEP,
         source=source,
         origin=origin or body.origin,
+        depends_on=(body.depends_on or []) if "depends_on" in given else KEEP,
     )
 
 

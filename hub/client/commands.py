@@ -3,6 +3,7 @@
 fleetcast clusters [--selector 'env=prod']
 fleetcast cluster register ID [--label env=prod ...] | label ID env=prod tier- | deregister ID | show ID
 fleetcast apply APP -f manifests.yaml --selector 'env in (staging,prod)' [--strategy NAME | --no-strategy]
+                [--depends-on db --depends-on cache | --depends-on '']
 fleetcast status APP
 fleetcast versions [--app APP] [--selector S]      revision and health per application and cluster
 fleetcast versions --image nginx [--selector S]    which clusters run which tags or digests
@@ -160,9 +161,12 @@ def _apply(client: HubClient, args: argparse.Namespace) -> tuple[Any, str]:
         no_strategy=args.no_strategy,
         drift=apply_drift_policy(args),
         source=source_fields(args),
+        depends_on=depends_on_given(args.depends_on),
     )
     what = "new release" if created else "unchanged, nothing published"
     text = f"{app['id']}: revision {app.get('revision')} ({what}), selector {app.get('selector')}"
+    if app.get("depends_on"):
+        text += f"\n{dependencies_line(app)}"
     rollout = app.get("rollout")
     if created and app.get("strategy") and rollout and rollout.get("revision") == app.get("revision"):
         text += (
@@ -170,6 +174,22 @@ def _apply(client: HubClient, args: argparse.Namespace) -> tuple[Any, str]:
             f"follow it with: fleetcast rollout status {app['id']} --watch"
         )
     return app, text
+
+
+def depends_on_given(values: list[str] | None) -> list[str] | None:
+    """`--depends-on` as the PUT takes it: None (not given: keep), [] (`--depends-on ''`: clear)."""
+    if values is None:
+        return None
+    names = (name.strip() for value in values for name in value.split(","))
+    return [name for name in names if name]
+
+
+def dependencies_line(app: JSON) -> str:
+    line = "depends on: " + ", ".join(app.get("depends_on") or [])
+    missing = app.get("missing_dependencies") or []
+    if missing:
+        line += f" (no such application yet: {', '.join(missing)})"
+    return line
 
 
 def _status(client: HubClient, args: argparse.Namespace) -> tuple[Any, str]:
@@ -180,8 +200,13 @@ def _status(client: HubClient, args: argparse.Namespace) -> tuple[Any, str]:
     rollout = app.get("rollout")
     if rollout:
         head += f"\nrollout: run {rollout['id']} of revision {rollout['revision']} is {rollout['state']}"
-    rows = [[c["cluster"], *_deployment_cells(c), str(c.get("drifted", 0))] for c in app.get("clusters") or []]
-    table = render_table(["CLUSTER", *_DEPLOYMENT_COLUMNS, "DRIFTED"], rows)
+    if app.get("depends_on"):
+        head += f"\n{dependencies_line(app)}"
+    rows = [
+        [c["cluster"], *_deployment_cells(c), str(c.get("drifted", 0)), ", ".join(c.get("waiting_for") or []) or "-"]
+        for c in app.get("clusters") or []
+    ]
+    table = render_table(["CLUSTER", *_DEPLOYMENT_COLUMNS, "DRIFTED", "WAITING FOR"], rows)
     return app, f"{head}\n{table}"
 
 
@@ -298,6 +323,13 @@ def add_commands(commands: Any) -> None:
     which.add_argument("--strategy", help="roll releases out in waves with this strategy (fleetcast strategy list)")
     which.add_argument("--no-strategy", action="store_true", help="send releases to every cluster at once")
     add_apply_drift_options(p)
+    p.add_argument(
+        "--depends-on",
+        action="append",
+        metavar="APP",
+        help="dispatch to a cluster only once APP is Ready there (repeat, or comma-separate); '' clears; "
+        "not given: keep the application's dependencies",
+    )
 
     p = command("status", _status, "an application's revision and health per cluster")
     p.add_argument("app")

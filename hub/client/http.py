@@ -110,15 +110,19 @@ class HubClient:
         no_strategy: bool = False,
         drift: JSON | None = None,
         source: JSON | None = None,
+        depends_on: list[str] | None = None,
     ) -> tuple[bool, JSON]:
         """Returns (created a new release, application). `strategy` sets the rollout strategy; `no_strategy`
         removes it (every cluster at once); neither leaves it as it is. `drift` replaces the drift policy
-        (None: keep it). `source`: chart, template, values... fields (then `manifests` may be None)."""
+        (None: keep it), `depends_on` the applications it waits for on each cluster (None: keep them).
+        `source`: chart, template, values... fields (then `manifests` may be None)."""
         body: JSON = {"selector": selector, **(source or {})}
         if manifests is not None:
             body["manifests"] = manifests
         if drift is not None:
             body["drift"] = drift
+        if depends_on is not None:
+            body["depends_on"] = depends_on
         if no_strategy:
             body["strategy"] = None
         elif strategy is not None:

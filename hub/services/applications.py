@@ -14,6 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.audit.log import APPLICATION_DELETED, RELEASE_CREATED, record
 from hub.autoupdate.spec import AutoUpdatePolicy, parse_policies
 from hub.charts.archive import ChartArchive
+from hub.dependencies import service as dependencies
+from hub.dependencies.graph import missing
+from hub.dependencies.store import live_applications, waiting_by_cluster
 from hub.drift.index import drifting_count
 from hub.drift.policy import PolicyError, loaded, parse_policy, stored
 from hub.errors import Forbidden, Invalid, NotFound
@@ -182,6 +185,7 @@ class NewRelease:
     facts: dict[str, ClusterFacts] = field(default_factory=dict)
     origin: Origin | None = None
     warnings: list[dict[str, Any]] = field(default_factory=list)
+    depends_on: tuple[str, ...] = ()  # what a new application depends on (an existing one has it set before)
 
 
 # Policies every release must pass: given the application and what each target cluster would get, the
@@ -236,6 +240,7 @@ class ApplicationService:
         drift: Any = KEEP,
         source: SourceChange | None = None,
         origin: Origin | None = None,
+        depends_on: list[str] | Keep = KEEP,
     ) -> tuple[ApplicationOut, bool]:
         """The application after the PUT, and whether a new release was made (recorded as `actor`'s).
 
@@ -247,7 +252,9 @@ class ApplicationService:
         match an image of the manifests. `auto_update` replaces its auto-update policies. `drift` (a
         DriftPolicy's JSON) replaces its drift policy: a change of it alone makes a new release.
         `source` changes what it is made from (a chart or template with values; None: keep), rendered
-        for every selected cluster before anything is stored; `origin` says where the change came from."""
+        for every selected cluster before anything is stored; `origin` says where the change came from.
+        `depends_on` replaces the applications it waits for on each cluster (hub/dependencies): a change
+        of it alone makes no release."""
         _check_id(application_id)
         # Everything is checked before the transaction: bad input stores and publishes nothing.
         manifests = _manifests(manifests_source)
@@ -256,6 +263,7 @@ class ApplicationService:
         policies = None if auto_update is KEEP else _policies(auto_update)
         given_drift = KEEP if drift is KEEP else parse_drift_policy(application_id, drift)
         change = source or SourceChange()
+        given_deps = None if isinstance(depends_on, Keep) else dependencies.parse_depends_on(application_id, depends_on)
         async with self.ctx.writing() as session:
             app = await session.get(models.Application, application_id)
             live = app is not None and app.deleted_at is None
@@ -305,6 +313,11 @@ class ApplicationService:
                     f"application {application_id} rolls out with strategy {current_strategy}: changing or removing "
                     "it needs the admin role (the strategy holds the approval gates)"
                 )
+            # Like the strategy, a re-created application starts without the deleted one's dependencies.
+            deps = given_deps if given_deps is not None else list(app.depends_on or []) if live and app else []
+            await dependencies.check_no_cycle(session, application_id, deps)
+            if app is not None:  # set before a release: its bundles wait for what it depends on now
+                await dependencies.set_dependencies(session, app, deps, actor=actor, now=self.ctx.clock())
             unchanged = (
                 live
                 and app is not None
@@ -346,6 +359,7 @@ class ApplicationService:
                         facts=prepared.facts,
                         origin=origin,
                         warnings=warnings,
+                        depends_on=tuple(deps),
                     ),
                     wanted,
                     actor,
@@ -493,8 +507,10 @@ class ApplicationService:
         now = self.ctx.clock()
         manifests, digest, selector_text = new.manifests, new.digest, new.selector
         if app is None:
-            app = models.Application(id=application_id, revision=0, created_at=now)
+            app = models.Application(id=application_id, revision=0, created_at=now, depends_on=list(new.depends_on))
             session.add(app)
+            if new.depends_on:
+                await dependencies.record_change(session, app, [], actor=actor, now=now)
         elif app.deleted_at is not None:
             # Re-created: revisions go on from the deleted one's, so "revision 3" is never two things.
             app.deleted_at = None
@@ -685,6 +701,8 @@ class ApplicationService:
             for s in await session.scalars(select(models.Status).where(models.Status.application_id.in_(ids)))
         }
         rollouts = await self.rollouts.latest_summaries(session, ids)
+        waiting = await waiting_by_cluster(session, ids)
+        live = await live_applications(session, {d for a in apps for d in a.depends_on or []})
         views: list[ApplicationOut] = []
         for app in apps:
             keys = sorted({k for k in (*placements, *statuses) if k[0] == app.id}, key=lambda k: k[1])
@@ -693,6 +711,7 @@ class ApplicationService:
                     cluster=key[1],
                     objects=list(statuses[key].objects) if key in statuses else [],
                     drifted=drifting_count(statuses[key].objects) if key in statuses else 0,
+                    waiting_for=waiting.get(key, []),
                     **deployment_fields(placements.get(key), statuses.get(key)),
                 )
                 for key in keys
@@ -711,6 +730,8 @@ class ApplicationService:
                     auto_update=list(app.auto_update or []),
                     drift=loaded(app.drift),
                     source=SourceOut(**shown(loaded_source(app.source))),
+                    depends_on=list(app.depends_on or []),
+                    missing_dependencies=missing(app.depends_on or [], live),
                     created_at=app.created_at,
                     updated_at=app.updated_at,
                     clusters=clusters,

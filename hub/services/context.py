@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hub.dependencies.hold import send_or_hold
 from hub.desired import desired_record, size_problem
 from hub.errors import Invalid
 from hub.placements import Change, Placement, apply_change
@@ -44,6 +45,9 @@ class ServiceContext:
     # Set after every commit of `writing()` (each may have added audit events): the notifier reads the
     # audit log at once instead of at its next poll. Others that record audit events set it themselves.
     audit_signal: asyncio.Event = field(default_factory=asyncio.Event)
+    # Set after report ingest stored statuses (and every commit of `writing()`): the dependency
+    # dispatcher looks for held bundles whose dependencies became Ready.
+    dependencies_signal: asyncio.Event = field(default_factory=asyncio.Event)
     # Generation bumps read then write; one writer at a time in this process, and the `locks` row
     # (FOR UPDATE) serializes writers across replicas on PostgreSQL.
     write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -73,6 +77,7 @@ class ServiceContext:
             self.outbox_signal.set()
             self.rollout_signal.set()
             self.audit_signal.set()
+            self.dependencies_signal.set()  # what held bundles wait for may read differently now
 
 
 def to_placement(row: models.Placement) -> Placement:
@@ -143,4 +148,5 @@ async def _write_change(
     row.kind = change.kind
     row.reason = change.reason
     row.updated_at = now
-    session.add(models.OutboxRecord(topic=record.topic, key=record.key, value=record.value, created_at=now))
+    # To the outbox, or held until the application's dependencies are Ready there (hub/dependencies).
+    await send_or_hold(session, change, record, now)

@@ -140,6 +140,8 @@ class ReportService:
                 woke |= await wake_cluster(session, cluster, now)
         if woke:
             self.ctx.rollout_signal.set()
+        if applications:
+            self.ctx.dependencies_signal.set()  # a dependency may have become Ready
         if recorded:
             self.ctx.audit_signal.set()  # the notifier reads the drift events at once
         if self.metrics is not None:

@@ -68,6 +68,9 @@ class Application(Base):
     # What the application is made from when not plain manifests (hub.sources.spec.Source, stored form):
     # a chart or a template, with its values and per-cluster values. None: the release's manifests.
     source: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # dependsOn (hub/dependencies): application ids whose bundles must be Ready on a cluster before this
+    # one's is dispatched there; they need not exist (yet).
+    depends_on: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Deleted applications keep their row and releases, so re-creating one continues its revisions.
     deleted_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
@@ -664,3 +667,24 @@ class ManagedObject(Base):
     ref: Mapped[str | None] = mapped_column(String(64))
     # sha256 of the spec last synced, for kinds the hub keeps no digest of (subscriptions).
     digest: Mapped[str | None] = mapped_column(String(80))
+
+
+# -- dependencies between applications (issue 9: hub/dependencies) ---------------------------------
+
+
+class HeldRecord(Base):
+    """A desired-state record (a bundle) kept back because the application depends on others not yet
+    Ready on the cluster: moved to the outbox, as it is, when they are. At most one per (cluster,
+    application): a newer message replaces it; a removal drops it."""
+
+    __tablename__ = "held_records"
+
+    cluster_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    application_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    generation: Mapped[int] = mapped_column(Integer)
+    topic: Mapped[str] = mapped_column(String(255))
+    key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    value: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime]
+    # What it waits for, one dependency a line: "db (Progressing)".
+    waiting_for: Mapped[str] = mapped_column(Text)

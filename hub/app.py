@@ -156,7 +156,7 @@ def create_app(
             describe=DescribeService(ctx, kube_events.max_age),
             templates=templates,
             policies=policies,
-            fleet_code=sync_service(ctx, applications, strategies, notifications),
+            fleet_code=sync_service(ctx, applications, strategies, notifications, templates, policies),
         )
         tasks: list[asyncio.Task[None]] = []
         topics_ready = asyncio.Event()

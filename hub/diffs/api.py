@@ -8,10 +8,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import Field
 
-from hub.api.applications import ApplicationPut, source_change
 from hub.api.deps import Deployer, ServicesDep
 from hub.api.errors import ERROR_RESPONSES
 from hub.diffs.views import DiffOut
+from hub.services.application_body import ApplicationPut, source_change
 from hub.services.applications import KEEP
 
 router = APIRouter(prefix="/api/v1/applications", tags=["applications"], responses=ERROR_RESPONSES)

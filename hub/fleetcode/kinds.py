@@ -1,7 +1,6 @@
 """Each kind sync can manage: the role it needs (as its router demands), its checks, its normal form
 (the document's and the hub's, compared by the plan), and how it is applied and deleted (through the
-services the routers call). Templates and policies join here when their services exist: a kind
-without an entry in `SyncService.kinds` is refused by name."""
+services the routers call)."""
 
 from __future__ import annotations
 
@@ -20,17 +19,26 @@ from hub.autoupdate.spec import parse_policies
 from hub.drift.policy import parse_policy, stored
 from hub.errors import Invalid, NotFound
 from hub.fleetcode.checks import application_problems, strategy_problems, subscription_problems
-from hub.fleetcode.documents import APPLICATION, STRATEGY, SUBSCRIPTION, Document
+from hub.fleetcode.documents import API_VERSION, APPLICATION, POLICY, STRATEGY, SUBSCRIPTION, TEMPLATE, Document
 from hub.fleetcode.plan import Managed
 from hub.manifests import ManifestError, parse_manifests
 from hub.notifications.service import NotificationService
 from hub.notifications.spec import SubscriptionIn, check_subscription
 from hub.overrides.spec import as_stored, parse_overrides
+from hub.policies.service import PolicyService, checked
 from hub.rollouts.service import StrategyService
 from hub.rollouts.spec import StrategySpec
 from hub.selectors import parse_selector
+from hub.services.application_body import ApplicationPut, put_application
 from hub.services.applications import ApplicationService, source_of
+from hub.sources.change import SourceChange, next_source, parse_change
+from hub.sources.origin import Origin
+from hub.sources.spec import MANIFESTS, Source, SourceError, SourceKind
+from hub.sources.spec import loaded as loaded_source
 from hub.store import models
+from hub.templates import store as templates_store
+from hub.templates.service import TemplateService
+from hub.templates.spec import TemplateError, TemplateIn, parse_document, parse_template
 
 
 class KindSync(Protocol):
@@ -46,19 +54,39 @@ class KindSync(Protocol):
     async def current(self, session: AsyncSession, name: str, managed: Managed | None) -> dict[str, Any] | None:
         """The hub's object in normal form; None when it does not exist."""
 
-    async def apply(self, doc: Document, principal: Principal, managed: Managed | None) -> str | None:
-        """Create or update the object as `principal`; the hub's id of it when that is not its name."""
+    async def apply(self, doc: Document, principal: Principal, managed: Managed | None, origin: Origin) -> str | None:
+        """Create or update the object as `principal`, recording `origin` (its file included) where the kind
+        keeps it; the hub's id of it when that is not its name."""
 
-    async def delete(self, managed: Managed, principal: Principal) -> None: ...
+    async def delete(self, managed: Managed, principal: Principal, origin: Origin) -> None: ...
 
 
 def _digest(value: Any) -> str:
     return "sha256:" + hashlib.sha256(json.dumps(value, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-# Application fields whose hub side is being built with issue 9's chart and template sources: until the
-# hub stores them, a document using them is refused rather than half-applied.
-_SOURCE_FIELDS = ("chart", "template", "values", "clusterValues", "dependsOn")
+def _source_change(spec: Mapping[str, Any]) -> SourceChange:
+    """An Application document's chart, template, values, clusterValues and namespace, as the PUT takes them."""
+    return parse_change(
+        chart=spec.get("chart"),
+        template=spec.get("template"),
+        values=spec.get("values"),
+        cluster_values=spec.get("clusterValues"),
+        namespace=spec.get("namespace"),
+    )
+
+
+def _source_form(source: Source, **extra: Any) -> dict[str, Any]:
+    """A chart or template source in the form the plan compares (the stored one, revision aside)."""
+    return {
+        "kind": str(source.kind),
+        "chart": source.chart,
+        "template": source.template,
+        "values": dict(source.values),
+        "cluster_values": [c.stored() for c in source.cluster_values],
+        "namespace": source.namespace,
+        **extra,
+    }
 
 
 class ApplicationSync:
@@ -71,28 +99,42 @@ class ApplicationSync:
     def problems(self, doc: Document) -> list[str]:
         # Not the whole fleet: what it refers to may live on the hub already (the services check that).
         found = [p.message for p in application_problems(doc, defaultdict(set), whole_fleet=False)]
-        unsupported = [f for f in _SOURCE_FIELDS if f in doc.spec]
-        if unsupported:
-            found.append(f"{doc.label}: {', '.join(unsupported)}: not supported by this hub's application API yet")
-        manifests = doc.spec.get("manifests")
-        if not isinstance(manifests, list | str):
-            found.append(f"{doc.label}: manifests are required (a list of objects, or YAML text)")
+        given = [k for k in ("manifests", "chart", "template") if k in doc.spec]
+        if len(given) != 1:
+            found.append(f"{doc.label}: give exactly one of manifests, chart or template")
             return found
         try:
-            parse_manifests(manifests)
-        except ManifestError as error:
-            found += [f"{doc.label}: manifests: {p}" for p in error.problems]
+            change = _source_change(doc.spec)
+            next_source(MANIFESTS, "manifests" in doc.spec, change)
+        except SourceError as error:
+            found.append(f"{doc.label}: {error}")
+        if "manifests" in doc.spec:
+            manifests = doc.spec["manifests"]
+            if not isinstance(manifests, list | str):
+                found.append(f"{doc.label}: manifests are required (a list of objects, or YAML text)")
+                return found
+            try:
+                parse_manifests(manifests)
+            except ManifestError as error:
+                found += [f"{doc.label}: manifests: {p}" for p in error.problems]
         return found
 
     def desired(self, doc: Document) -> dict[str, Any]:
         spec = doc.spec
+        if "manifests" in spec:
+            source: dict[str, Any] = {"kind": "manifests", "manifests": parse_manifests(spec["manifests"])}
+        else:
+            made = next_source(MANIFESTS, False, _source_change(spec))
+            # A template source is unchanged only while it is at the template's newest revision.
+            source = _source_form(made, newest=True) if made.kind is SourceKind.TEMPLATE else _source_form(made)
         return {
             "selector": str(parse_selector(spec.get("selector"))),
-            "manifests": parse_manifests(spec["manifests"]),
+            "source": source,
             "strategy": spec.get("strategy"),
             "image_overrides": as_stored(parse_overrides(spec.get("imageOverrides") or {})),
             "drift": stored(parse_policy(spec.get("drift") or {})),
             "auto_update": [p.stored() for p in parse_policies(spec.get("autoUpdate") or [])],
+            "depends_on": list(spec.get("dependsOn") or []),
         }
 
     async def current(self, session: AsyncSession, name: str, managed: Managed | None) -> dict[str, Any] | None:
@@ -101,32 +143,131 @@ class ApplicationSync:
             return None
         release = await session.get(models.Release, (app.id, app.revision))
         assert release is not None
+        made = loaded_source(app.source)
+        if made.kind is SourceKind.MANIFESTS:
+            source: dict[str, Any] = {"kind": "manifests", "manifests": source_of(release)}
+        elif made.kind is SourceKind.TEMPLATE:
+            newest = await templates_store.latest(session, made.template or "")
+            at_newest = newest is not None and newest.deleted_at is None and newest.revision == made.template_revision
+            source = _source_form(made, newest=at_newest)
+        else:
+            source = _source_form(made)
         return {
             "selector": app.selector,
-            "manifests": source_of(release),
+            "source": source,
             "strategy": app.strategy,
             "image_overrides": dict(app.image_overrides or {}),
             "drift": app.drift,
             "auto_update": list(app.auto_update or []),
+            "depends_on": list(app.depends_on or []),
         }
 
-    async def apply(self, doc: Document, principal: Principal, managed: Managed | None) -> str | None:
+    async def apply(self, doc: Document, principal: Principal, managed: Managed | None, origin: Origin) -> str | None:
         spec = doc.spec
-        await self.applications.put(
-            doc.name,
-            spec["manifests"],
-            spec.get("selector") or "",
-            actor=principal.name,
+        body = ApplicationPut(
+            manifests=spec.get("manifests"),
+            chart=spec.get("chart"),
+            template=spec.get("template"),
+            values=spec.get("values") if "manifests" not in spec else None,
+            cluster_values=spec.get("clusterValues") if "manifests" not in spec else None,
+            namespace=spec.get("namespace"),
+            selector=spec.get("selector") or "",
             strategy=spec.get("strategy"),
-            may_change_strategy=principal.has_role(Role.ADMIN),
             image_overrides=spec.get("imageOverrides") or {},
             auto_update=spec.get("autoUpdate") or [],
             drift=spec.get("drift") or {},
+            depends_on=list(spec.get("dependsOn") or []),
         )
+        if "manifests" not in spec:
+            # Given, so a document without them clears what an earlier sync set.
+            body.values, body.cluster_values = spec.get("values") or {}, spec.get("clusterValues") or []
+        await put_application(self.applications, principal, doc.name, body, origin)
         return None
 
-    async def delete(self, managed: Managed, principal: Principal) -> None:
+    async def delete(self, managed: Managed, principal: Principal, origin: Origin) -> None:
         await self.applications.delete(managed.name, actor=principal.name)
+
+
+def _template_body(doc: Document, origin: Origin | None = None) -> TemplateIn:
+    """A Template document as the PUT takes it: its manifests (texts, read by the client) named in order."""
+    _, spec = parse_document(
+        {"apiVersion": API_VERSION, "kind": TEMPLATE, "metadata": {"name": doc.name}, "spec": dict(doc.spec)}
+    )
+    manifests = spec.get("manifests")
+    if isinstance(manifests, list):
+        spec["manifests"] = {f"{index:02d}.yaml": text for index, text in enumerate(manifests, 1)}
+    body = TemplateIn.model_validate(spec)
+    return body.model_copy(update={"origin": origin}) if origin is not None else body
+
+
+class TemplateSync:
+    kind = TEMPLATE
+    role = Role.PLATFORM
+
+    def __init__(self, templates: TemplateService) -> None:
+        self.templates = templates
+
+    def problems(self, doc: Document) -> list[str]:
+        try:
+            parse_template(doc.name, _template_body(doc))
+        except TemplateError as error:
+            return [f"{doc.label}: {p}" for p in error.problems]
+        except ValidationError as error:
+            return [f"{doc.label}: {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()]
+        return []
+
+    def desired(self, doc: Document) -> dict[str, Any]:
+        return {"digest": parse_template(doc.name, _template_body(doc)).digest()}
+
+    async def current(self, session: AsyncSession, name: str, managed: Managed | None) -> dict[str, Any] | None:
+        row = await templates_store.latest(session, name)
+        return None if row is None or row.deleted_at is not None else {"digest": row.digest}
+
+    async def apply(self, doc: Document, principal: Principal, managed: Managed | None, origin: Origin) -> str | None:
+        await self.templates.put(doc.name, _template_body(doc, origin), actor=principal.name)
+        return None
+
+    async def delete(self, managed: Managed, principal: Principal, origin: Origin) -> None:
+        await self.templates.delete(managed.name, actor=principal.name, origin=origin)
+
+
+def _policy_spec(doc: Document) -> tuple[dict[str, Any], bool]:
+    """A Policy document's spec and whether it is enabled (`enabled: false` keeps it without applying it)."""
+    spec = dict(doc.spec)
+    enabled = spec.pop("enabled", True)
+    return spec, enabled is not False
+
+
+class PolicySync:
+    kind = POLICY
+    role = Role.PLATFORM
+
+    def __init__(self, policies: PolicyService) -> None:
+        self.policies = policies
+
+    def problems(self, doc: Document) -> list[str]:
+        spec, _ = _policy_spec(doc)
+        try:
+            checked(doc.name, spec)
+        except Invalid as error:
+            return [f"{doc.label}: {p}" for p in error.errors]
+        return []
+
+    def desired(self, doc: Document) -> dict[str, Any]:
+        spec, enabled = _policy_spec(doc)
+        return {"spec": checked(doc.name, spec).spec.dump(), "enabled": enabled}
+
+    async def current(self, session: AsyncSession, name: str, managed: Managed | None) -> dict[str, Any] | None:
+        row = await session.get(models.Policy, name)
+        return None if row is None else {"spec": row.spec, "enabled": row.enabled}
+
+    async def apply(self, doc: Document, principal: Principal, managed: Managed | None, origin: Origin) -> str | None:
+        spec, enabled = _policy_spec(doc)
+        await self.policies.put(doc.name, spec, actor=principal.name, enabled=enabled, origin=origin)
+        return None
+
+    async def delete(self, managed: Managed, principal: Principal, origin: Origin) -> None:
+        await self.policies.delete(managed.name, actor=principal.name, origin=origin)
 
 
 class StrategySync:
@@ -146,11 +287,11 @@ class StrategySync:
         row = await session.get(models.Strategy, name)
         return None if row is None or row.deleted_at is not None else {"digest": row.digest}
 
-    async def apply(self, doc: Document, principal: Principal, managed: Managed | None) -> str | None:
+    async def apply(self, doc: Document, principal: Principal, managed: Managed | None, origin: Origin) -> str | None:
         await self.strategies.put(doc.name, StrategySpec.model_validate(doc.spec).dump(), actor=principal.name)
         return None
 
-    async def delete(self, managed: Managed, principal: Principal) -> None:
+    async def delete(self, managed: Managed, principal: Principal, origin: Origin) -> None:
         await self.strategies.delete(managed.name, actor=principal.name)
 
 
@@ -176,7 +317,7 @@ class SubscriptionSync:
         row = await session.get(models.NotificationSubscription, int(managed.ref))
         return None if row is None or row.deleted_at is not None else {"digest": managed.digest}
 
-    async def apply(self, doc: Document, principal: Principal, managed: Managed | None) -> str | None:
+    async def apply(self, doc: Document, principal: Principal, managed: Managed | None, origin: Origin) -> str | None:
         spec = SubscriptionIn.model_validate(doc.spec)
         check_subscription(spec)  # problems() found none: this only normalises
         if managed is not None and managed.ref is not None:
@@ -188,7 +329,7 @@ class SubscriptionSync:
         with contextlib.suppress(NotFound):  # removed by hand meanwhile: nothing to replace
             await self.notifications.delete(subscription, actor=principal.name)
 
-    async def delete(self, managed: Managed, principal: Principal) -> None:
+    async def delete(self, managed: Managed, principal: Principal, origin: Origin) -> None:
         if managed.ref is not None:
             await self._remove(int(managed.ref), principal)
 

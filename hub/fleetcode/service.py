@@ -16,12 +16,23 @@ from typing import Any
 from hub.audit.log import record
 from hub.auth.roles import Principal, Role
 from hub.errors import Conflict, Forbidden
-from hub.fleetcode.documents import APPLICATION, STRATEGY, SUBSCRIPTION, Document, checked_document, duplicates
+from hub.fleetcode.documents import (
+    APPLICATION,
+    POLICY,
+    STRATEGY,
+    SUBSCRIPTION,
+    TEMPLATE,
+    Document,
+    checked_document,
+    duplicates,
+)
 from hub.fleetcode.kinds import (
     ApplicationSync,
     KindSync,
+    PolicySync,
     StrategySync,
     SubscriptionSync,
+    TemplateSync,
     invalid,
     strategy_change_needs_admin,
     validated,
@@ -30,10 +41,12 @@ from hub.fleetcode.plan import Action, Key, Managed, Plan, Source, Step, plan_sy
 from hub.fleetcode.store import forget, managed_objects, remember
 from hub.fleetcode.views import SyncIn, SyncOut, SyncStep
 from hub.notifications.service import NotificationService
+from hub.policies.service import PolicyService
 from hub.rollouts.service import StrategyService
 from hub.services.applications import ApplicationService
 from hub.services.context import ServiceContext
 from hub.sources.origin import Origin
+from hub.templates.service import TemplateService
 
 SYNCED = "fleet.synced"
 APPLIED = "fleet.applied"
@@ -155,9 +168,11 @@ class SyncService:
         ref = managed[key].ref if key in managed else None
         if action in (Action.CREATE, Action.UPDATE):
             assert doc is not None
-            ref = await sync.apply(doc, principal, managed.get(key)) or ref
+            ref = (
+                await sync.apply(doc, principal, managed.get(key), origin.model_copy(update={"file": doc.file})) or ref
+            )
         elif action == Action.DELETE and not skipped and step.exists:
-            await sync.delete(managed[key], principal)
+            await sync.delete(managed[key], principal, origin)
         async with self.ctx.writing() as session:
             now = self.ctx.clock()
             if doc is not None:
@@ -186,11 +201,15 @@ def sync_service(
     applications: ApplicationService,
     strategies: StrategyService,
     notifications: NotificationService,
+    templates: TemplateService,
+    policies: PolicyService,
 ) -> SyncService:
-    """The sync of every kind this hub can sync (templates and policies join when their services do)."""
+    """The sync of every kind a fleet repository holds."""
     return SyncService(
         ctx,
         {
+            TEMPLATE: TemplateSync(templates),
+            POLICY: PolicySync(policies),
             APPLICATION: ApplicationSync(applications),
             STRATEGY: StrategySync(strategies),
             SUBSCRIPTION: SubscriptionSync(notifications),

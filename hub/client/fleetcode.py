@@ -37,7 +37,7 @@ def _validate(client: HubClient, args: argparse.Namespace) -> tuple[Any, str]:
         except OSError as error:
             raise HubError(f"cannot read the inventory {args.inventory}: {error}") from error
         clusters, inventory_problems = parse_inventory(text, args.inventory)
-    renderer, template_check, policy_check = steps()
+    renderer, template_check, policy_check = steps(Path(args.helm) if args.helm else None)
     report = validate(
         load(Path(args.dir)),
         clusters,
@@ -47,6 +47,15 @@ def _validate(client: HubClient, args: argparse.Namespace) -> tuple[Any, str]:
         progress=lambda line: print(line, file=sys.stderr, flush=True),
     )
     report.problems[:0] = inventory_problems
+    if report.skipped:
+        report.problems.append(
+            Problem(
+                args.dir,
+                0,
+                f"{report.skipped} chart or template renderings not done: no Helm (--helm PATH, helm on PATH, or "
+                "`fleetcast dev tools helm` to build the pinned one)",
+            )
+        )
     args.exit_code = 1 if report.problems else 0
     lines = [str(p) for p in report.problems] + [f"warning: {w}" for w in report.warnings] + [report.summary()]
     return report.as_json(), "\n".join(lines)
@@ -111,6 +120,7 @@ def add_fleetcode_commands(commands: Any, add_command: AddCommand) -> None:
     p = add_command(commands, "validate", _validate, "check a fleet directory offline: render, policies, references")
     p.add_argument("dir", help="a fleet repository's directory, or an application repository (fleetcast.yaml)")
     p.add_argument("--inventory", help="YAML: clusters: [{name, labels, kubernetesVersion}] to render for")
+    p.add_argument("--helm", metavar="PATH", help="the Helm binary (default: helm on PATH, then the build cache)")
 
     p = add_command(commands, "sync", _sync, "make the hub match a directory or a git ref (creates, updates, prunes)")
     p.add_argument("dir", nargs="?", help="the directory to sync (in a git work tree: records its HEAD)")

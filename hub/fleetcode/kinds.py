@@ -19,8 +19,9 @@ from hub.autoupdate.spec import parse_policies
 from hub.drift.policy import parse_policy, stored
 from hub.errors import Invalid, NotFound
 from hub.fleetcode.checks import application_problems, strategy_problems, subscription_problems
-from hub.fleetcode.documents import API_VERSION, APPLICATION, POLICY, STRATEGY, SUBSCRIPTION, TEMPLATE, Document
+from hub.fleetcode.documents import APPLICATION, POLICY, STRATEGY, SUBSCRIPTION, TEMPLATE, Document
 from hub.fleetcode.plan import Managed
+from hub.fleetcode.templatedocs import template_body
 from hub.manifests import ManifestError, parse_manifests
 from hub.notifications.service import NotificationService
 from hub.notifications.spec import SubscriptionIn, check_subscription
@@ -38,7 +39,7 @@ from hub.sources.spec import loaded as loaded_source
 from hub.store import models
 from hub.templates import store as templates_store
 from hub.templates.service import TemplateService
-from hub.templates.spec import TemplateError, TemplateIn, parse_document, parse_template
+from hub.templates.spec import TemplateError, parse_template
 
 
 class KindSync(Protocol):
@@ -188,18 +189,6 @@ class ApplicationSync:
         await self.applications.delete(managed.name, actor=principal.name)
 
 
-def _template_body(doc: Document, origin: Origin | None = None) -> TemplateIn:
-    """A Template document as the PUT takes it: its manifests (texts, read by the client) named in order."""
-    _, spec = parse_document(
-        {"apiVersion": API_VERSION, "kind": TEMPLATE, "metadata": {"name": doc.name}, "spec": dict(doc.spec)}
-    )
-    manifests = spec.get("manifests")
-    if isinstance(manifests, list):
-        spec["manifests"] = {f"{index:02d}.yaml": text for index, text in enumerate(manifests, 1)}
-    body = TemplateIn.model_validate(spec)
-    return body.model_copy(update={"origin": origin}) if origin is not None else body
-
-
 class TemplateSync:
     kind = TEMPLATE
     role = Role.PLATFORM
@@ -209,7 +198,7 @@ class TemplateSync:
 
     def problems(self, doc: Document) -> list[str]:
         try:
-            parse_template(doc.name, _template_body(doc))
+            parse_template(doc.name, template_body(doc))
         except TemplateError as error:
             return [f"{doc.label}: {p}" for p in error.problems]
         except ValidationError as error:
@@ -217,14 +206,14 @@ class TemplateSync:
         return []
 
     def desired(self, doc: Document) -> dict[str, Any]:
-        return {"digest": parse_template(doc.name, _template_body(doc)).digest()}
+        return {"digest": parse_template(doc.name, template_body(doc)).digest()}
 
     async def current(self, session: AsyncSession, name: str, managed: Managed | None) -> dict[str, Any] | None:
         row = await templates_store.latest(session, name)
         return None if row is None or row.deleted_at is not None else {"digest": row.digest}
 
     async def apply(self, doc: Document, principal: Principal, managed: Managed | None, origin: Origin) -> str | None:
-        await self.templates.put(doc.name, _template_body(doc, origin), actor=principal.name)
+        await self.templates.put(doc.name, template_body(doc, origin), actor=principal.name)
         return None
 
     async def delete(self, managed: Managed, principal: Principal, origin: Origin) -> None:

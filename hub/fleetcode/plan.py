@@ -9,7 +9,7 @@ manifests, a strategy's digest, ...), so a second sync of the same directory cha
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -117,6 +117,7 @@ def plan_sync(
         else:
             adopted = "" if owner is not None else "now managed by this source"
             steps.append(Step(doc.kind, doc.name, Action.UNCHANGED, adopted, file=doc.file))
+    steps = _following_templates(steps, documents)
     gone = sorted(
         (m for key, m in managed.items() if m.source == source and key not in wanted),
         key=lambda m: (-_order(m.kind), m.name),
@@ -129,3 +130,18 @@ def plan_sync(
         else:
             steps.append(Step(m.kind, m.name, Action.DELETE, "skipped: pass --prune", skipped=True))
     return Plan(steps, conflicts)
+
+
+def _following_templates(steps: list[Step], documents: Sequence[Document]) -> list[Step]:
+    """An application made from a template that this sync publishes anew moves to the new revision in
+    the same sync (the hub pins applications at a template revision), so it is an update too."""
+    republished = {s.name for s in steps if s.kind == "Template" and s.action in (Action.CREATE, Action.UPDATE)}
+    if not republished:
+        return steps
+    template_of = {d.name: d.spec.get("template") for d in documents if d.kind == "Application"}
+    return [
+        replace(s, action=Action.UPDATE, detail=f"template {template_of[s.name]} is published anew")
+        if s.kind == "Application" and s.action == Action.UNCHANGED and template_of.get(s.name) in republished
+        else s
+        for s in steps
+    ]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from hub.fleetcode.checks import reference_problems
@@ -29,6 +30,12 @@ class RenderError(ValueError):
 
 
 class Renderer(Protocol):
+    def prepare(
+        self, application: Document, clusters: Sequence[ClusterFacts], templates: Mapping[str, Document]
+    ) -> str | None:
+        """Get ready to render `application` for all of `clusters` at once (Helm runs them side by side);
+        what is wrong with it for all of them (reported once), or None."""
+
     def render(
         self, application: Document, cluster: ClusterFacts, templates: Mapping[str, Document]
     ) -> list[dict[str, Any]] | None:
@@ -60,6 +67,11 @@ class PolicyCheck(Protocol):
 class ManifestRenderer:
     """Plain manifests with their image overrides: what the hub sends for a manifests application.
     Charts and templates need Helm: None (skipped) here."""
+
+    def prepare(
+        self, application: Document, clusters: Sequence[ClusterFacts], templates: Mapping[str, Document]
+    ) -> str | None:
+        return None
 
     def render(
         self, application: Document, cluster: ClusterFacts, templates: Mapping[str, Document]
@@ -153,9 +165,12 @@ def validate(
             selector = parse_selector(app.spec.get("selector"))
         except SelectorError:
             continue  # reported by the reference checks
-        for cluster in clusters:
-            if not selector.matches(cluster.labels):
-                continue
+        selected = [c for c in clusters if selector.matches(c.labels)]
+        failure = renderer.prepare(app, selected, templates)
+        if failure is not None:
+            problems.append(Problem(app.file, app.line, f"{app.label}: {failure}"))
+            continue
+        for cluster in selected:
             try:
                 objects = renderer.render(app, cluster, templates)
             except RenderError as error:
@@ -188,7 +203,16 @@ def object_label(obj: dict[str, Any]) -> str:
     return _object_name(obj)
 
 
-def steps() -> tuple[Renderer | None, TemplateCheck | None, PolicyCheck | None]:
-    """The rendering, template and policy steps `fleetcast validate` runs (None: the built-in manifest
-    renderer, no template checks, no policies): where Helm and CEL are wired in."""
-    return None, None, None
+def steps(helm_binary: Path | None = None) -> tuple[Renderer | None, TemplateCheck | None, PolicyCheck | None]:
+    """The rendering, template and policy steps `fleetcast validate` runs: charts and templates rendered
+    by Helm as the hub renders them (None without a Helm: they are counted as not rendered, a problem),
+    the templates' parameter checks, and the CEL policies."""
+    from hub.charts.binary import HelmNotFound, find_helm
+    from hub.charts.renderer import HelmRenderer
+    from hub.fleetcode.rendering import CelPolicyCheck, HelmValidateRenderer, TemplateValuesCheck
+
+    try:
+        renderer: Renderer | None = HelmValidateRenderer(HelmRenderer(find_helm(helm_binary)))
+    except HelmNotFound:
+        renderer = None
+    return renderer, TemplateValuesCheck(), CelPolicyCheck()

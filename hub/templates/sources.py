@@ -10,13 +10,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.charts.archive import ChartArchive
-from hub.charts.values import ValuesError, expand
 from hub.errors import Invalid, NotFound
-from hub.sources.facts import ClusterFacts
 from hub.sources.render import TemplateValues
 from hub.sources.spec import Source
 from hub.templates.service import ResolvedTemplate, TemplateService
-from hub.templates.values import check_expanded, check_values, values_for
+from hub.templates.values import check_values, template_rule
 
 
 class TemplateSources:
@@ -44,18 +42,7 @@ class TemplateSources:
 
     async def chart_and_values(self, session: AsyncSession, source: Source) -> tuple[ChartArchive, TemplateValues]:
         resolved = await self._resolved(session, None, source)
-        spec, pairs = resolved.spec, _pairs(source)
-
-        def rule(facts: ClusterFacts) -> dict[str, Any]:
-            # The template's order (defaults, its per-cluster values, the operator's, locked), then the
-            # cluster's facts, then the schema again: a `${cluster...}` value is judged once it is known.
-            values = expand(values_for(spec, source.values, pairs, facts), facts)
-            problems = check_expanded(spec, values, facts.name)
-            if problems:
-                raise ValuesError(f"template {spec.name}", "; ".join(problems))
-            return values
-
-        return resolved.chart, rule
+        return resolved.chart, template_rule(resolved.spec, source)
 
 
 def _pairs(source: Source) -> list[tuple[Any, dict[str, Any]]]:

@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 from referencing.exceptions import Unresolvable
 
-from hub.charts.values import merged
+from hub.charts.values import ValuesError, expand, merged
 from hub.selectors import Selector
 from hub.sources.facts import ClusterFacts
+from hub.sources.spec import Source
 from hub.templates.paths import Path, dotted, leaf_paths, overlaps, value_at
 from hub.templates.spec import TemplateSpec
 
@@ -193,3 +194,19 @@ def check_expanded(spec: TemplateSpec, values: Mapping[str, Any], cluster: str) 
     return [
         f"cluster {cluster}: {p}" for p in schema_problems(spec, without_locked(values, spec.locked), expanded=True)
     ]
+
+
+def template_rule(spec: TemplateSpec, source: Source) -> Callable[[ClusterFacts], dict[str, Any]]:
+    """How a template application's values for one cluster are made: the template's order (values_for),
+    then the cluster's facts (`${cluster...}`), then the parameters again, judged once the facts are
+    known (ValuesError naming each problem)."""
+    pairs = [(c.selector, dict(c.values)) for c in source.cluster_values]
+
+    def rule(facts: ClusterFacts) -> dict[str, Any]:
+        values = expand(values_for(spec, source.values, pairs, facts), facts)
+        problems = check_expanded(spec, values, facts.name)
+        if problems:
+            raise ValuesError(f"template {spec.name}", "; ".join(problems))
+        return values
+
+    return rule

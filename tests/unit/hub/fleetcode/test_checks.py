@@ -70,6 +70,11 @@ class DenyLatest:
 
 
 class Failing:
+    def prepare(
+        self, application: Document, clusters: Sequence[ClusterFacts], templates: Mapping[str, Document]
+    ) -> str | None:
+        return None
+
     def render(
         self, application: Document, cluster: ClusterFacts, templates: Mapping[str, Document]
     ) -> list[dict[str, Any]] | None:

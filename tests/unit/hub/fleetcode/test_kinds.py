@@ -29,9 +29,19 @@ def test_documents_are_checked_with_the_hubs_parsers() -> None:
         "Application web: manifests are required (a list of objects, or YAML text)"
     ]
     assert validated(KINDS, app(imageOverrides={"nginx": 5}))[0].startswith("Application web: imageOverrides")
-    assert "not supported by this hub's application API yet" in validated(KINDS, app(dependsOn=["db"]))[0]
-    assert validated(KINDS, Document("Template", "t", {}, "t.yaml", 1)) == [
-        "Template t: this hub cannot sync Template documents yet"
+    assert validated(KINDS, app(dependsOn=["db"])) == []
+    assert validated(KINDS, app(template="web-service")) == [
+        "Application web: give exactly one of manifests, chart or template"
+    ]
+    assert validated(KINDS, app(values={"a": 1})) == [
+        "Application web: values, cluster_values and namespace apply to charts and templates, not to manifests"
+    ]
+    templated = Document("Application", "web", {"selector": "", "template": "t", "values": {"a": 1}}, "a.yaml", 1)
+    assert validated(KINDS, templated) == []
+    charted = Document("Application", "web", {"selector": "", "chart": {"archive": "!"}}, "a.yaml", 1)
+    assert "chart.archive is not base64" in validated(KINDS, charted)[0]
+    assert validated(KINDS, Document("Widget", "t", {}, "t.yaml", 1)) == [
+        "Widget t: this hub cannot sync Widget documents yet"
     ]
 
 
@@ -39,11 +49,33 @@ def test_the_normal_form_is_what_the_hub_stores() -> None:
     desired = KINDS["Application"].desired(app(drift={"mode": "correct"}, imageOverrides={"nginx": "1.27.4"}))
     assert desired == {
         "selector": "env=prod",
-        "manifests": [CONFIGMAP],
+        "source": {"kind": "manifests", "manifests": [CONFIGMAP]},
         "strategy": None,
         "image_overrides": {"docker.io/library/nginx": "1.27.4"},
         "drift": None,  # the default policy is stored as None
         "auto_update": [],
+        "depends_on": [],
+    }
+    templated = Document(
+        "Application",
+        "web",
+        {
+            "selector": "",
+            "template": "t",
+            "values": {"a": 1},
+            "clusterValues": [{"selector": "env = prod", "values": {}}],
+        },
+        "a.yaml",
+        1,
+    )
+    assert KINDS["Application"].desired(templated)["source"] == {
+        "kind": "template",
+        "chart": None,
+        "template": "t",
+        "values": {"a": 1},
+        "cluster_values": [{"selector": "env=prod", "values": {}}],
+        "namespace": "default",
+        "newest": True,  # unchanged only while the application is at the template's newest revision
     }
     same = Document("Strategy", "s", {"waves": [{"name": "a", "selector": "env=prod"}]}, "s.yaml", 1)
     spaced = Document("Strategy", "s", {"waves": [{"name": "a", "selector": "env = prod"}]}, "s.yaml", 1)

@@ -1,0 +1,144 @@
+"""The steps `fleetcast validate` runs offline with the hub's own code: charts and templates rendered by
+a real Helm exactly as the hub renders them (values, per-cluster values, `${cluster...}`, the template's
+rule, image overrides, namespaces), the template's parameter checks, and the CEL policies."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from hub.charts.renderer import HelmRenderer
+from hub.fleetcode.documents import Document
+from hub.fleetcode.templatedocs import template_body
+from hub.fleetcode.validate import Finding, ManifestRenderer, RenderError
+from hub.overrides.spec import OverrideError, parse_overrides
+from hub.policies.evaluate import evaluate
+from hub.policies.spec import Policy, PolicyError, parse_spec
+from hub.sources.change import next_source, parse_change
+from hub.sources.facts import ClusterFacts
+from hub.sources.render import RenderFailed, RenderJob, render_for
+from hub.sources.spec import MANIFESTS, SourceError, SourceKind
+from hub.templates.spec import TemplateError, TemplateSpec, parse_template
+from hub.templates.values import check_values, template_rule
+
+
+def _spec_of(template: Document) -> TemplateSpec:
+    return parse_template(template.name, template_body(template))
+
+
+def _source_change(application: Document) -> Any:
+    spec = dict(application.spec)
+    if application.chart is not None:
+        spec["chart"] = {"archive": base64.b64encode(_packed(application)).decode()}
+    return parse_change(
+        chart=spec.get("chart") if isinstance(spec.get("chart"), dict) else None,
+        template=spec.get("template"),
+        values=spec.get("values"),
+        cluster_values=spec.get("clusterValues"),
+        namespace=spec.get("namespace"),
+    )
+
+
+def _packed(application: Document) -> bytes:
+    from hub.charts.archive import pack
+
+    assert application.chart is not None
+    return pack(application.chart)
+
+
+class HelmValidateRenderer:
+    """Renders each chart or template application for all the clusters it selects at once (Helm once per
+    distinct input, as the hub does); plain manifests as the hub sends them."""
+
+    def __init__(self, helm: HelmRenderer) -> None:
+        self.helm = helm
+        self.manifests = ManifestRenderer()
+        self.loop = asyncio.new_event_loop()
+        self.rendered: dict[tuple[str, str], list[dict[str, Any]]] = {}
+
+    def prepare(
+        self, application: Document, clusters: Sequence[ClusterFacts], templates: Mapping[str, Document]
+    ) -> str | None:
+        if "manifests" in application.spec or not clusters:
+            return None
+        try:
+            source = next_source(MANIFESTS, False, _source_change(application))
+            overrides = parse_overrides(application.spec.get("imageOverrides") or {})
+        except (SourceError, OverrideError) as error:
+            return str(error)
+        if source.kind is SourceKind.TEMPLATE:
+            template = templates.get(str(source.template))
+            if template is None:
+                return None  # reported by the reference checks
+            try:
+                spec = _spec_of(template)
+            except (TemplateError, ValueError) as error:
+                return f"template {template.name} does not parse: {error}"
+            job = RenderJob(application.name, source, spec.source, overrides, template_rule(spec, source))
+        else:
+            assert application.chart is not None
+            job = RenderJob(application.name, source, application.chart, overrides)
+        try:
+            rendered = self.loop.run_until_complete(render_for(self.helm, job, clusters))
+        except RenderFailed as failed:
+            return "does not render: " + "; ".join(failed.problems)
+        for cluster, objects in rendered.items():
+            self.rendered[(application.name, cluster)] = objects
+        return None
+
+    def render(
+        self, application: Document, cluster: ClusterFacts, templates: Mapping[str, Document]
+    ) -> list[dict[str, Any]] | None:
+        if "manifests" in application.spec:
+            return self.manifests.render(application, cluster, templates)
+        found = self.rendered.get((application.name, cluster.name))
+        if found is None:
+            raise RenderError("not rendered")
+        return found
+
+
+class TemplateValuesCheck:
+    """The template's parameter checks on an application's values, as the hub makes them."""
+
+    def check(self, application: Document, template: Document) -> list[str]:
+        try:
+            spec = _spec_of(template)
+            source = next_source(MANIFESTS, False, _source_change(application))
+        except (TemplateError, SourceError, ValueError):
+            return []  # the template's or the application's own problems are reported elsewhere
+        pairs = [(c.selector, dict(c.values)) for c in source.cluster_values]
+        return check_values(spec, source.values, pairs)
+
+
+class CelPolicyCheck:
+    """The repository's Policy documents, compiled once, evaluated as the hub evaluates them."""
+
+    def __init__(self) -> None:
+        self.compiled: dict[str, Policy | str] = {}
+
+    def _policies(self, documents: Sequence[Document]) -> tuple[list[Policy], list[Finding]]:
+        policies: list[Policy] = []
+        broken: list[Finding] = []
+        for doc in documents:
+            if doc.name not in self.compiled:
+                try:
+                    spec = dict(doc.spec)
+                    enabled = spec.pop("enabled", True)
+                    self.compiled[doc.name] = parse_spec(doc.name, spec) if enabled is not False else "disabled"
+                except PolicyError as error:
+                    self.compiled[doc.name] = "; ".join(error.problems)
+            found = self.compiled[doc.name]
+            if isinstance(found, Policy):
+                policies.append(found)
+            elif found != "disabled":
+                broken.append(Finding(doc.name, "-", f"does not compile: {found}", deny=True))
+        return policies, broken
+
+    def check(
+        self, policies: Sequence[Document], cluster: ClusterFacts, objects: Sequence[dict[str, Any]]
+    ) -> list[Finding]:
+        compiled, broken = self._policies(policies)
+        findings = evaluate(compiled, [(cluster, objects)])
+        return broken + [Finding(f.policy, f.object, f.message, deny=f.action == "deny") for f in findings]

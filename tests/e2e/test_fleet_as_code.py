@@ -47,6 +47,45 @@ def add_application(repository: Path, name: str) -> None:
     )
 
 
+CHART_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["environment"],
+    "properties": {"environment": {"type": "string", "enum": ["staging", "prod"]}},
+}
+
+
+def add_chart_application(repository: Path, name: str) -> None:
+    """A chart in the repository (with a values.schema.json) and an application made from it whose values
+    take the cluster's env label."""
+    chart = repository / "charts" / "settings"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: settings\nversion: 0.1.0\n")
+    (chart / "values.schema.json").write_text(json.dumps(CHART_SCHEMA))
+    (chart / "templates" / "configmap.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n"
+        "  environment: {{ .Values.environment | quote }}\n"
+    )
+    folder = repository / "applications" / name
+    folder.mkdir(parents=True)
+    (folder / "app.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "fleetcast.dev/v1",
+                "kind": "Application",
+                "metadata": {"name": name},
+                "spec": {
+                    "selector": STAGING,
+                    "chart": "../../charts/settings",
+                    "namespace": name,
+                    "values": {"environment": "${cluster.labels.env}"},
+                    "dependsOn": [name.removesuffix("-chart")],
+                },
+            }
+        )
+    )
+
+
 def sync(fleet: Fleetcast, repository: Path, *options: str) -> dict[str, Any]:
     result = fleet.cli("sync", "--git", str(repository), "--ref", "main", *options, "-o", "json")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -63,19 +102,48 @@ def test_a_git_repository_synced_twice_then_pruned(fleet: Fleetcast, app_name: s
     repository.mkdir()
     git(repository, "init", "-q", "-b", "main")
     first, second = app_name, f"{app_name}-b"
+    charted = f"{app_name}-chart"  # its namespace is made by `first`'s manifests: it depends on it
     add_application(repository, first)
     add_application(repository, second)
+    add_chart_application(repository, charted)
+    inventory = tmp_path / "clusters.yaml"
+    inventory.write_text(yaml.safe_dump({"clusters": [{"name": "cluster-1", "labels": {"env": "staging"}}]}))
     git(repository, "add", ".")
-    git(repository, "commit", "-q", "-m", "two applications")
+    git(repository, "commit", "-q", "-m", "three applications")
+    commit = git(repository, "rev-parse", "HEAD")
+
+    # Offline first: every application rendered for the inventory's cluster, with the real Helm.
+    assert fleet.helm is not None
+    checked = fleet.cli(
+        "validate", str(repository), "--inventory", str(inventory), "--helm", str(fleet.helm), "-o", "json", token=""
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    report = json.loads(checked.stdout)
+    assert (report["rendered"], report["skipped"], report["problems"]) == (3, 0, [])
 
     created = sync(fleet, repository)
-    assert plan_of(created) == {first: ("create", False), second: ("create", False)}
-    for name in (first, second):
+    assert plan_of(created) == {first: ("create", False), second: ("create", False), charted: ("create", False)}
+    for name in (first, second, charted):
         eventually(lambda name=name: converged(fleet, name, 1, {"cluster-1"}), f"{name} revision 1 Ready")
+    settings = kube.get(fleet.cluster_files("cluster-1").kubeconfig, "v1", "ConfigMap", "settings", charted)
+    assert settings is not None and settings["data"] == {"environment": "staging"}
+    release = fleet.cli_json("releases", charted)[0]
+    assert release["source"]["kind"] == "chart"
+    assert release["origin"] == {
+        "repository": str(repository.resolve()),
+        "path": ".",
+        "commit": commit,
+        "file": f"applications/{charted}/app.yaml",
+    }
 
     again = sync(fleet, repository)
-    assert plan_of(again) == {first: ("unchanged", False), second: ("unchanged", False)}
+    assert plan_of(again) == {
+        first: ("unchanged", False),
+        second: ("unchanged", False),
+        charted: ("unchanged", False),
+    }
     assert [r["revision"] for r in fleet.cli_json("releases", first)] == [1]
+    assert [r["revision"] for r in fleet.cli_json("releases", charted)] == [1]
 
     git(repository, "rm", "-q", "-r", f"applications/{second}")
     git(repository, "commit", "-q", "-m", "remove the second application")
@@ -83,7 +151,7 @@ def test_a_git_repository_synced_twice_then_pruned(fleet: Fleetcast, app_name: s
     without_prune = sync(fleet, repository, "--dry-run")
     assert plan_of(without_prune)[second] == ("delete", True)
     pruned = sync(fleet, repository, "--prune")
-    assert plan_of(pruned) == {first: ("unchanged", False), second: ("delete", False)}
+    assert plan_of(pruned) == {first: ("unchanged", False), second: ("delete", False), charted: ("unchanged", False)}
     kubeconfig = fleet.cluster_files("cluster-1").kubeconfig
     eventually(lambda: kube.get(kubeconfig, "apps/v1", "Deployment", "web", second) is None, f"{second} uninstalled")
     assert kube.get(kubeconfig, "apps/v1", "Deployment", "web", first) is not None

@@ -78,16 +78,20 @@ def _source_change(spec: Mapping[str, Any]) -> SourceChange:
 
 
 def _source_form(source: Source, **extra: Any) -> dict[str, Any]:
-    """A chart or template source in the form the plan compares (the stored one, revision aside)."""
-    return {
-        "kind": str(source.kind),
-        "chart": source.chart,
-        "template": source.template,
+    """A chart or template source in the form the plan compares (the stored one, revision aside), each part
+    its own field so a plan says which changed."""
+    form: dict[str, Any] = {
+        "source": str(source.kind),
         "values": dict(source.values),
         "cluster_values": [c.stored() for c in source.cluster_values],
         "namespace": source.namespace,
         **extra,
     }
+    if source.kind is SourceKind.CHART:
+        form["chart"] = source.chart
+    else:
+        form["template"] = source.template
+    return form
 
 
 class ApplicationSync:
@@ -123,14 +127,14 @@ class ApplicationSync:
     def desired(self, doc: Document) -> dict[str, Any]:
         spec = doc.spec
         if "manifests" in spec:
-            source: dict[str, Any] = {"kind": "manifests", "manifests": parse_manifests(spec["manifests"])}
+            source: dict[str, Any] = {"source": "manifests", "manifests": parse_manifests(spec["manifests"])}
         else:
             made = next_source(MANIFESTS, False, _source_change(spec))
             # A template source is unchanged only while it is at the template's newest revision.
             source = _source_form(made, newest=True) if made.kind is SourceKind.TEMPLATE else _source_form(made)
         return {
             "selector": str(parse_selector(spec.get("selector"))),
-            "source": source,
+            **source,
             "strategy": spec.get("strategy"),
             "image_overrides": as_stored(parse_overrides(spec.get("imageOverrides") or {})),
             "drift": stored(parse_policy(spec.get("drift") or {})),
@@ -146,7 +150,7 @@ class ApplicationSync:
         assert release is not None
         made = loaded_source(app.source)
         if made.kind is SourceKind.MANIFESTS:
-            source: dict[str, Any] = {"kind": "manifests", "manifests": source_of(release)}
+            source: dict[str, Any] = {"source": "manifests", "manifests": source_of(release)}
         elif made.kind is SourceKind.TEMPLATE:
             newest = await templates_store.latest(session, made.template or "")
             at_newest = newest is not None and newest.deleted_at is None and newest.revision == made.template_revision
@@ -155,7 +159,7 @@ class ApplicationSync:
             source = _source_form(made)
         return {
             "selector": app.selector,
-            "source": source,
+            **source,
             "strategy": app.strategy,
             "image_overrides": dict(app.image_overrides or {}),
             "drift": app.drift,

@@ -49,7 +49,8 @@ def test_the_normal_form_is_what_the_hub_stores() -> None:
     desired = KINDS["Application"].desired(app(drift={"mode": "correct"}, imageOverrides={"nginx": "1.27.4"}))
     assert desired == {
         "selector": "env=prod",
-        "source": {"kind": "manifests", "manifests": [CONFIGMAP]},
+        "source": "manifests",
+        "manifests": [CONFIGMAP],
         "strategy": None,
         "image_overrides": {"docker.io/library/nginx": "1.27.4"},
         "drift": None,  # the default policy is stored as None
@@ -68,15 +69,16 @@ def test_the_normal_form_is_what_the_hub_stores() -> None:
         "a.yaml",
         1,
     )
-    assert KINDS["Application"].desired(templated)["source"] == {
-        "kind": "template",
-        "chart": None,
+    desired = KINDS["Application"].desired(templated)
+    assert {k: desired[k] for k in ("source", "template", "values", "cluster_values", "namespace", "newest")} == {
+        "source": "template",
         "template": "t",
         "values": {"a": 1},
         "cluster_values": [{"selector": "env=prod", "values": {}}],
         "namespace": "default",
         "newest": True,  # unchanged only while the application is at the template's newest revision
     }
+    assert "chart" not in desired and "manifests" not in desired
     same = Document("Strategy", "s", {"waves": [{"name": "a", "selector": "env=prod"}]}, "s.yaml", 1)
     spaced = Document("Strategy", "s", {"waves": [{"name": "a", "selector": "env = prod"}]}, "s.yaml", 1)
     assert KINDS["Strategy"].desired(same) == KINDS["Strategy"].desired(spaced)

@@ -167,6 +167,18 @@ def parse_labels(text: str | None) -> dict[str, str]:
     return labels
 
 
+def _renderer(args: argparse.Namespace, cluster: Any) -> Any:
+    """The real Helm for applications made from a chart or template (None without one: those are named)."""
+    from hub.charts.binary import HelmNotFound, find_helm
+    from hub.charts.renderer import HelmRenderer
+    from hub.fleetcode.rendering import offline_renderer
+
+    try:
+        return offline_renderer(HelmRenderer(find_helm(Path(args.helm) if args.helm else None)), cluster)
+    except HelmNotFound:
+        return None
+
+
 def _test(_client: HubClient, args: argparse.Namespace) -> tuple[Any, str]:
     # Offline: nothing here talks to the hub.
     from hub.policies.baseline import baseline
@@ -175,12 +187,12 @@ def _test(_client: HubClient, args: argparse.Namespace) -> tuple[Any, str]:
     from hub.policies.spec import Action
     from hub.sources.facts import ClusterFacts
 
+    cluster = ClusterFacts(args.cluster, parse_labels(args.labels), args.kubernetes_version)
     try:
-        loaded = load(args.file, need_policies=not args.baseline)
+        loaded = load(args.file, need_policies=not args.baseline, render=_renderer(args, cluster))
     except PolicyTestError as error:
         raise HubError("\n  ".join(["cannot test:", *error.problems])) from error
     policies = loaded.policies + (list(baseline().values()) if args.baseline else [])
-    cluster = ClusterFacts(args.cluster, parse_labels(args.labels))
     findings = evaluate(policies, [(cluster, loaded.objects)])
     denied = [f for f in findings if f.action is Action.DENY]
     args.exit_code = 1 if denied else 0
@@ -217,4 +229,6 @@ def add_policy_commands(commands: Any, add_command: AddCommand) -> None:
     )
     p.add_argument("--cluster", default="local", help="the cluster's name the policies see (default: local)")
     p.add_argument("--labels", "-l", help="the cluster's labels the policies see: env=prod,region=eu")
+    p.add_argument("--kubernetes-version", help="the cluster's Kubernetes version charts render for (v1.34.1)")
+    p.add_argument("--helm", metavar="PATH", help="the Helm that renders chart and template applications")
     p.add_argument("--baseline", action="store_true", help="test against the shipped baseline set too")

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
+from hub.charts.archive import ChartError, load_path, pack
 from hub.charts.renderer import HelmRenderer
 from hub.fleetcode.documents import Document
 from hub.fleetcode.templatedocs import template_body
@@ -20,7 +22,8 @@ from hub.sources.change import next_source, parse_change
 from hub.sources.facts import ClusterFacts
 from hub.sources.render import RenderFailed, RenderJob, render_for
 from hub.sources.spec import MANIFESTS, SourceError, SourceKind
-from hub.templates.spec import TemplateError, TemplateSpec, parse_template
+from hub.templates.document import template_body as template_files
+from hub.templates.spec import DOCUMENT_FIELDS, TemplateError, TemplateIn, TemplateSpec, parse_template
 from hub.templates.values import check_values, template_rule
 
 
@@ -42,8 +45,6 @@ def _source_change(application: Document) -> Any:
 
 
 def _packed(application: Document) -> bytes:
-    from hub.charts.archive import pack
-
     assert application.chart is not None
     return pack(application.chart)
 
@@ -142,3 +143,61 @@ class CelPolicyCheck:
         compiled, broken = self._policies(policies)
         findings = evaluate(compiled, [(cluster, objects)])
         return broken + [Finding(f.policy, f.object, f.message, deny=f.action == "deny") for f in findings]
+
+
+def offline_renderer(helm: HelmRenderer, cluster: ClusterFacts) -> Callable[..., list[dict[str, Any]]]:
+    """`fleetcast policy test`'s renderer: an Application document made from a chart (a path relative to
+    its file) or a template (its Template document among the files given) rendered for `cluster` as the
+    hub renders it; ValueError naming the problem."""
+
+    def render(
+        where: str, name: str, spec: dict[str, Any], base: Path, templates: dict[str, tuple[dict[str, Any], Path]]
+    ) -> list[dict[str, Any]]:
+        fields = dict(spec)
+        chart = None
+        if isinstance(fields.get("chart"), str):
+            try:
+                chart = load_path(base / fields["chart"])
+            except (ChartError, OSError) as error:
+                raise ValueError(f"chart {fields['chart']}: {error}") from error
+            fields["chart"] = {"archive": base64.b64encode(pack(chart)).decode()}
+        try:
+            change = parse_change(
+                chart=fields.get("chart"),
+                template=fields.get("template"),
+                values=fields.get("values"),
+                cluster_values=fields.get("clusterValues"),
+                namespace=fields.get("namespace"),
+            )
+            source = next_source(MANIFESTS, False, change)
+            overrides = parse_overrides(fields.get("imageOverrides") or {})
+        except (SourceError, OverrideError) as error:
+            raise ValueError(str(error)) from error
+        if source.kind is SourceKind.TEMPLATE:
+            found = templates.get(str(source.template))
+            if found is None:
+                raise ValueError(f"template {source.template}: pass its Template document with -f")
+            try:
+                spec_of = parse_template(
+                    str(source.template),
+                    TemplateIn.model_validate(
+                        template_files({DOCUMENT_FIELDS.get(k, k): v for k, v in found[0].items()}, found[1])
+                    ),
+                )
+            except (TemplateError, ValueError) as error:
+                raise ValueError(f"template {source.template}: {error}") from error
+            problems = check_values(
+                spec_of, source.values, [(c.selector, dict(c.values)) for c in source.cluster_values]
+            )
+            if problems:
+                raise ValueError(f"template {source.template} refuses its values: " + "; ".join(problems))
+            job = RenderJob(name, source, spec_of.source, overrides, template_rule(spec_of, source))
+        else:
+            assert chart is not None
+            job = RenderJob(name, source, chart, overrides)
+        try:
+            return asyncio.run(render_for(helm, job, [cluster]))[cluster.name]
+        except RenderFailed as failed:
+            raise ValueError("does not render: " + "; ".join(failed.problems)) from failed
+
+    return render

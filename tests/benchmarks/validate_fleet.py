@@ -2,11 +2,13 @@
 (docs/benchmarks.md).
 
     .venv/bin/python -m tests.benchmarks.validate_fleet [--applications 50] [--clusters 10] [--runs 5]
-        [--charts DIR]
+        [--charts DIR] [--no-policies]
 
 Generates `--applications` applications (each a Namespace, a ConfigMap, a Deployment and a Service in
 a manifests file; with `--charts`, every other one a chart application using the chart at DIR, rendered
-by whatever renderer `hub.fleetcode.validate.steps()` wires), two strategies, and an inventory of
+by the real Helm as `fleetcast validate` renders it), the baseline policies (evaluated on every rendered
+object of every cluster; the generated objects break some of them, which is counted, not fatal), two
+strategies, and an inventory of
 `--clusters` clusters (half env=prod, half env=staging; applications select one or both). Times the
 phases in process (load, checks, render+policies) and the whole command as a fresh process.
 """
@@ -63,7 +65,10 @@ def _objects(name: str) -> list[dict[str, Any]]:
     ]
 
 
-def generate(root: Path, applications: int, clusters: int, chart: Path | None) -> Path:
+BASELINE = Path(__file__).resolve().parents[2] / "hub" / "policies" / "baseline"
+
+
+def generate(root: Path, applications: int, clusters: int, chart: Path | None, policies: bool = True) -> Path:
     for index in range(applications):
         name = f"app-{index:03d}"
         folder = root / "applications" / name
@@ -84,6 +89,8 @@ def generate(root: Path, applications: int, clusters: int, chart: Path | None) -
         )
     if chart is not None:
         shutil.copytree(chart, root / "charts" / "web")
+    if policies:  # the shipped baseline set: every rendered object of every cluster is checked
+        shutil.copytree(BASELINE, root / "policies")
     (root / "strategies").mkdir()
     for name, waves in (
         ("staged", [{"name": "staging", "selector": "env=staging"}, {"name": "prod", "selector": "env=prod"}]),
@@ -123,10 +130,11 @@ def main() -> None:
     parser.add_argument("--clusters", type=int, default=10)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--charts", type=Path, help="a chart directory to use for every other application")
+    parser.add_argument("--no-policies", action="store_true", help="leave the baseline policies out of the directory")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="fleetcast-validate-bench-") as tmp:
         root = Path(tmp)
-        inventory = generate(root, args.applications, args.clusters, args.charts)
+        inventory = generate(root, args.applications, args.clusters, args.charts, not args.no_policies)
         phases: dict[str, list[float]] = {"load": [], "checks": [], "validate (all)": [], "fleetcast validate": []}
         report = None
         for _ in range(args.runs):

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from hub.charts.archive import ChartError, load_path, pack
+from hub.charts.values import merged
 from hub.client.http import HubClient, HubError
 
 JSON = dict[str, Any]
@@ -47,17 +48,6 @@ def _yaml_file(path: str, what: str) -> Any:
         raise HubError(f"{what} {path} is not YAML: {error}") from error
 
 
-def _layered(base: JSON, over: JSON) -> JSON:
-    """`over` on `base` as Helm layers values files: maps merge, anything else replaces."""
-    out = dict(base)
-    for key, value in over.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _layered(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
 def source_fields(args: argparse.Namespace) -> JSON:
     """The PUT fields `--chart`, `--template`, `--values`, `--cluster-values` and `--namespace` give."""
     fields: JSON = {}
@@ -77,7 +67,7 @@ def source_fields(args: argparse.Namespace) -> JSON:
                 continue
             if not isinstance(loaded, dict):
                 raise HubError(f"values file {path} must hold a mapping of values")
-            values = _layered(values, loaded)
+            values = merged(values, loaded)
         fields["values"] = values
     if args.cluster_values:
         loaded = _yaml_file(args.cluster_values, "cluster values file")

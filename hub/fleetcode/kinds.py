@@ -27,12 +27,13 @@ from hub.notifications.service import NotificationService
 from hub.notifications.spec import SubscriptionIn, check_subscription
 from hub.overrides.spec import as_stored, parse_overrides
 from hub.policies.service import PolicyService, checked
+from hub.policies.spec import enabled_split
 from hub.rollouts.service import StrategyService
 from hub.rollouts.spec import StrategySpec
 from hub.selectors import parse_selector
 from hub.services.application_body import ApplicationPut, put_application
 from hub.services.applications import ApplicationService, source_of
-from hub.sources.change import SourceChange, next_source, parse_change
+from hub.sources.change import document_change, next_source
 from hub.sources.origin import Origin
 from hub.sources.spec import MANIFESTS, Source, SourceError, SourceKind
 from hub.sources.spec import loaded as loaded_source
@@ -64,17 +65,6 @@ class KindSync(Protocol):
 
 def _digest(value: Any) -> str:
     return "sha256:" + hashlib.sha256(json.dumps(value, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-
-
-def _source_change(spec: Mapping[str, Any]) -> SourceChange:
-    """An Application document's chart, template, values, clusterValues and namespace, as the PUT takes them."""
-    return parse_change(
-        chart=spec.get("chart"),
-        template=spec.get("template"),
-        values=spec.get("values"),
-        cluster_values=spec.get("clusterValues"),
-        namespace=spec.get("namespace"),
-    )
 
 
 def _source_form(source: Source, **extra: Any) -> dict[str, Any]:
@@ -109,7 +99,7 @@ class ApplicationSync:
             found.append(f"{doc.label}: give exactly one of manifests, chart or template")
             return found
         try:
-            change = _source_change(doc.spec)
+            change = document_change(doc.spec)
             next_source(MANIFESTS, "manifests" in doc.spec, change)
         except SourceError as error:
             found.append(f"{doc.label}: {error}")
@@ -129,7 +119,7 @@ class ApplicationSync:
         if "manifests" in spec:
             source: dict[str, Any] = {"source": "manifests", "manifests": parse_manifests(spec["manifests"])}
         else:
-            made = next_source(MANIFESTS, False, _source_change(spec))
+            made = next_source(MANIFESTS, False, document_change(spec))
             # A template source is unchanged only while it is at the template's newest revision.
             source = _source_form(made, newest=True) if made.kind is SourceKind.TEMPLATE else _source_form(made)
         return {
@@ -224,13 +214,6 @@ class TemplateSync:
         await self.templates.delete(managed.name, actor=principal.name, origin=origin)
 
 
-def _policy_spec(doc: Document) -> tuple[dict[str, Any], bool]:
-    """A Policy document's spec and whether it is enabled (`enabled: false` keeps it without applying it)."""
-    spec = dict(doc.spec)
-    enabled = spec.pop("enabled", True)
-    return spec, enabled is not False
-
-
 class PolicySync:
     kind = POLICY
     role = Role.PLATFORM
@@ -239,7 +222,7 @@ class PolicySync:
         self.policies = policies
 
     def problems(self, doc: Document) -> list[str]:
-        spec, _ = _policy_spec(doc)
+        spec, _ = enabled_split(doc.spec)
         try:
             checked(doc.name, spec)
         except Invalid as error:
@@ -247,7 +230,7 @@ class PolicySync:
         return []
 
     def desired(self, doc: Document) -> dict[str, Any]:
-        spec, enabled = _policy_spec(doc)
+        spec, enabled = enabled_split(doc.spec)
         return {"spec": checked(doc.name, spec).spec.dump(), "enabled": enabled}
 
     async def current(self, session: AsyncSession, name: str, managed: Managed | None) -> dict[str, Any] | None:
@@ -255,7 +238,7 @@ class PolicySync:
         return None if row is None else {"spec": row.spec, "enabled": row.enabled}
 
     async def apply(self, doc: Document, principal: Principal, managed: Managed | None, origin: Origin) -> str | None:
-        spec, enabled = _policy_spec(doc)
+        spec, enabled = enabled_split(doc.spec)
         await self.policies.put(doc.name, spec, actor=principal.name, enabled=enabled, origin=origin)
         return None
 

@@ -5,20 +5,19 @@ rule, image overrides, namespaces), the template's parameter checks, and the CEL
 from __future__ import annotations
 
 import asyncio
-import base64
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from hub.charts.archive import ChartError, load_path, pack
+from hub.charts.archive import ChartError, load_path
 from hub.charts.renderer import HelmRenderer
 from hub.fleetcode.documents import Document
 from hub.fleetcode.templatedocs import template_body
 from hub.fleetcode.validate import Finding, ManifestRenderer, RenderError
 from hub.overrides.spec import OverrideError, parse_overrides
 from hub.policies.evaluate import evaluate
-from hub.policies.spec import Policy, PolicyError, parse_spec
-from hub.sources.change import next_source, parse_change
+from hub.policies.spec import Policy, PolicyError, enabled_split, parse_spec
+from hub.sources.change import document_change, next_source
 from hub.sources.facts import ClusterFacts
 from hub.sources.render import RenderFailed, RenderJob, render_for
 from hub.sources.spec import MANIFESTS, SourceError, SourceKind
@@ -29,24 +28,6 @@ from hub.templates.values import check_values, template_rule
 
 def _spec_of(template: Document) -> TemplateSpec:
     return parse_template(template.name, template_body(template))
-
-
-def _source_change(application: Document) -> Any:
-    spec = dict(application.spec)
-    if application.chart is not None:
-        spec["chart"] = {"archive": base64.b64encode(_packed(application)).decode()}
-    return parse_change(
-        chart=spec.get("chart") if isinstance(spec.get("chart"), dict) else None,
-        template=spec.get("template"),
-        values=spec.get("values"),
-        cluster_values=spec.get("clusterValues"),
-        namespace=spec.get("namespace"),
-    )
-
-
-def _packed(application: Document) -> bytes:
-    assert application.chart is not None
-    return pack(application.chart)
 
 
 class HelmValidateRenderer:
@@ -65,7 +46,7 @@ class HelmValidateRenderer:
         if "manifests" in application.spec or not clusters:
             return None
         try:
-            source = next_source(MANIFESTS, False, _source_change(application))
+            source = next_source(MANIFESTS, False, document_change(application.spec, application.chart))
             overrides = parse_overrides(application.spec.get("imageOverrides") or {})
         except (SourceError, OverrideError) as error:
             return str(error)
@@ -106,10 +87,10 @@ class TemplateValuesCheck:
     def check(self, application: Document, template: Document) -> list[str]:
         try:
             spec = _spec_of(template)
-            source = next_source(MANIFESTS, False, _source_change(application))
+            source = next_source(MANIFESTS, False, document_change(application.spec, application.chart))
         except (TemplateError, SourceError, ValueError):
             return []  # the template's or the application's own problems are reported elsewhere
-        pairs = [(c.selector, dict(c.values)) for c in source.cluster_values]
+        pairs = source.cluster_value_pairs()
         return check_values(spec, source.values, pairs)
 
 
@@ -125,9 +106,8 @@ class CelPolicyCheck:
         for doc in documents:
             if doc.name not in self.compiled:
                 try:
-                    spec = dict(doc.spec)
-                    enabled = spec.pop("enabled", True)
-                    self.compiled[doc.name] = parse_spec(doc.name, spec) if enabled is not False else "disabled"
+                    spec, enabled = enabled_split(doc.spec)
+                    self.compiled[doc.name] = parse_spec(doc.name, spec) if enabled else "disabled"
                 except PolicyError as error:
                     self.compiled[doc.name] = "; ".join(error.problems)
             found = self.compiled[doc.name]
@@ -153,24 +133,15 @@ def offline_renderer(helm: HelmRenderer, cluster: ClusterFacts) -> Callable[...,
     def render(
         where: str, name: str, spec: dict[str, Any], base: Path, templates: dict[str, tuple[dict[str, Any], Path]]
     ) -> list[dict[str, Any]]:
-        fields = dict(spec)
         chart = None
-        if isinstance(fields.get("chart"), str):
+        if isinstance(spec.get("chart"), str):
             try:
-                chart = load_path(base / fields["chart"])
+                chart = load_path(base / spec["chart"])
             except (ChartError, OSError) as error:
-                raise ValueError(f"chart {fields['chart']}: {error}") from error
-            fields["chart"] = {"archive": base64.b64encode(pack(chart)).decode()}
+                raise ValueError(f"chart {spec['chart']}: {error}") from error
         try:
-            change = parse_change(
-                chart=fields.get("chart"),
-                template=fields.get("template"),
-                values=fields.get("values"),
-                cluster_values=fields.get("clusterValues"),
-                namespace=fields.get("namespace"),
-            )
-            source = next_source(MANIFESTS, False, change)
-            overrides = parse_overrides(fields.get("imageOverrides") or {})
+            source = next_source(MANIFESTS, False, document_change(spec, chart))
+            overrides = parse_overrides(spec.get("imageOverrides") or {})
         except (SourceError, OverrideError) as error:
             raise ValueError(str(error)) from error
         if source.kind is SourceKind.TEMPLATE:
@@ -186,9 +157,7 @@ def offline_renderer(helm: HelmRenderer, cluster: ClusterFacts) -> Callable[...,
                 )
             except (TemplateError, ValueError) as error:
                 raise ValueError(f"template {source.template}: {error}") from error
-            problems = check_values(
-                spec_of, source.values, [(c.selector, dict(c.values)) for c in source.cluster_values]
-            )
+            problems = check_values(spec_of, source.values, source.cluster_value_pairs())
             if problems:
                 raise ValueError(f"template {source.template} refuses its values: " + "; ".join(problems))
             job = RenderJob(name, source, spec_of.source, overrides, template_rule(spec_of, source))

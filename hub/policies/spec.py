@@ -241,3 +241,10 @@ def parse_document(document: Any, where: str = "document") -> Policy:
     if not isinstance(name, str) or not name:
         raise PolicyError(where, ["metadata.name is missing"])
     return parse_spec(name, document.get("spec"))
+
+
+def enabled_split(spec: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
+    """A Policy document's spec without its `enabled` (a repository may keep a policy switched off), and
+    whether it is enabled."""
+    rest = dict(spec)
+    return rest, rest.pop("enabled", True) is not False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
@@ -111,3 +112,17 @@ def next_source(current: Source, manifests_given: bool, change: SourceChange) ->
 
 def _pick(given: T | None, kept: T) -> T:
     return kept if given is None else given
+
+
+def document_change(spec: Mapping[str, Any], chart: ChartArchive | None = None) -> SourceChange:
+    """What an Application document (`fleetcast sync`, `validate`, `policy test`) says of its source, in
+    its own spelling (`clusterValues`). `chart`: the chart already read from the path the document names;
+    None: the document's `chart` is the API's `{"archive": ...}`."""
+    change = parse_change(
+        chart=spec.get("chart") if chart is None else None,
+        template=spec.get("template"),
+        values=spec.get("values"),
+        cluster_values=spec.get("clusterValues"),
+        namespace=spec.get("namespace"),
+    )
+    return change if chart is None else replace(change, chart=chart)

@@ -79,6 +79,10 @@ class Source:
         text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
+    def cluster_value_pairs(self) -> list[tuple[Selector, dict[str, Any]]]:
+        """The per-cluster values as hub.templates takes them: (selector, values)."""
+        return [(c.selector, dict(c.values)) for c in self.cluster_values]
+
     def matching(self, facts: ClusterFacts) -> list[Mapping[str, Any]]:
         """The per-cluster values that apply to a cluster, in order (later ones win)."""
         return [c.values for c in self.cluster_values if c.selector.matches(facts.labels)]

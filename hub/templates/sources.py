@@ -5,7 +5,6 @@ the rule for each cluster's values."""
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,7 +30,7 @@ class TemplateSources:
 
     async def pin(self, session: AsyncSession, application: str, source: Source) -> Source:
         resolved = await self._resolved(session, application, source)
-        problems = check_values(resolved.spec, source.values, _pairs(source))
+        problems = check_values(resolved.spec, source.values, source.cluster_value_pairs())
         if problems:
             raise Invalid(
                 f"application {application}: template {resolved.spec.name} (revision {resolved.revision}) refuses "
@@ -43,7 +42,3 @@ class TemplateSources:
     async def chart_and_values(self, session: AsyncSession, source: Source) -> tuple[ChartArchive, TemplateValues]:
         resolved = await self._resolved(session, None, source)
         return resolved.chart, template_rule(resolved.spec, source)
-
-
-def _pairs(source: Source) -> list[tuple[Any, dict[str, Any]]]:
-    return [(c.selector, dict(c.values)) for c in source.cluster_values]

@@ -200,7 +200,7 @@ def template_rule(spec: TemplateSpec, source: Source) -> Callable[[ClusterFacts]
     """How a template application's values for one cluster are made: the template's order (values_for),
     then the cluster's facts (`${cluster...}`), then the parameters again, judged once the facts are
     known (ValuesError naming each problem)."""
-    pairs = [(c.selector, dict(c.values)) for c in source.cluster_values]
+    pairs = source.cluster_value_pairs()
 
     def rule(facts: ClusterFacts) -> dict[str, Any]:
         values = expand(values_for(spec, source.values, pairs, facts), facts)

@@ -37,6 +37,7 @@ SPEC_FIELDS: dict[str, frozenset[str] | None] = {
             "template",
             "values",
             "clusterValues",
+            "namespace",
             "strategy",
             "dependsOn",
             "imageOverrides",
@@ -47,7 +48,7 @@ SPEC_FIELDS: dict[str, frozenset[str] | None] = {
     TEMPLATE: frozenset(
         {"description", "chart", "manifests", "parameters", "values", "locked", "clusterOverridable", "clusterValues"}
     ),
-    POLICY: frozenset({"description", "action", "match", "validations"}),
+    POLICY: frozenset({"description", "action", "match", "validations", "enabled"}),
     STRATEGY: None,
     SUBSCRIPTION: None,
 }

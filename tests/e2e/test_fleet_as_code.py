@@ -55,9 +55,9 @@ CHART_SCHEMA = {
 }
 
 
-def add_chart_application(repository: Path, name: str) -> None:
+def add_chart_application(repository: Path, name: str, namespace: str) -> None:
     """A chart in the repository (with a values.schema.json) and an application made from it whose values
-    take the cluster's env label."""
+    take the cluster's env label; its objects go to `namespace`, which the application it depends on makes."""
     chart = repository / "charts" / "settings"
     (chart / "templates").mkdir(parents=True)
     (chart / "Chart.yaml").write_text("apiVersion: v2\nname: settings\nversion: 0.1.0\n")
@@ -77,9 +77,9 @@ def add_chart_application(repository: Path, name: str) -> None:
                 "spec": {
                     "selector": STAGING,
                     "chart": "../../charts/settings",
-                    "namespace": name,
+                    "namespace": namespace,
                     "values": {"environment": "${cluster.labels.env}"},
-                    "dependsOn": [name.removesuffix("-chart")],
+                    "dependsOn": [namespace],
                 },
             }
         )
@@ -105,7 +105,7 @@ def test_a_git_repository_synced_twice_then_pruned(fleet: Fleetcast, app_name: s
     charted = f"{app_name}-chart"  # its namespace is made by `first`'s manifests: it depends on it
     add_application(repository, first)
     add_application(repository, second)
-    add_chart_application(repository, charted)
+    add_chart_application(repository, charted, first)
     inventory = tmp_path / "clusters.yaml"
     inventory.write_text(yaml.safe_dump({"clusters": [{"name": "cluster-1", "labels": {"env": "staging"}}]}))
     git(repository, "add", ".")
@@ -125,7 +125,7 @@ def test_a_git_repository_synced_twice_then_pruned(fleet: Fleetcast, app_name: s
     assert plan_of(created) == {first: ("create", False), second: ("create", False), charted: ("create", False)}
     for name in (first, second, charted):
         eventually(lambda name=name: converged(fleet, name, 1, {"cluster-1"}), f"{name} revision 1 Ready")
-    settings = kube.get(fleet.cluster_files("cluster-1").kubeconfig, "v1", "ConfigMap", "settings", charted)
+    settings = kube.get(fleet.cluster_files("cluster-1").kubeconfig, "v1", "ConfigMap", "settings", first)
     assert settings is not None and settings["data"] == {"environment": "staging"}
     release = fleet.cli_json("releases", charted)[0]
     assert release["source"]["kind"] == "chart"

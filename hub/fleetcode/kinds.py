@@ -5,8 +5,6 @@ services the routers call)."""
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any, Protocol
@@ -41,6 +39,7 @@ from hub.store import models
 from hub.templates import store as templates_store
 from hub.templates.service import TemplateService
 from hub.templates.spec import TemplateError, parse_template
+from schemas.v1.desired import json_digest
 
 
 class KindSync(Protocol):
@@ -61,10 +60,6 @@ class KindSync(Protocol):
         keeps it; the hub's id of it when that is not its name."""
 
     async def delete(self, managed: Managed, principal: Principal, origin: Origin) -> None: ...
-
-
-def _digest(value: Any) -> str:
-    return "sha256:" + hashlib.sha256(json.dumps(value, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
 def _source_form(source: Source, **extra: Any) -> dict[str, Any]:
@@ -159,12 +154,15 @@ class ApplicationSync:
 
     async def apply(self, doc: Document, principal: Principal, managed: Managed | None, origin: Origin) -> str | None:
         spec = doc.spec
+        # A chart or template's values are always given, so a document without them clears what an
+        # earlier sync set (None: kept, which plain manifests need).
+        sourced = "manifests" not in spec
         body = ApplicationPut(
             manifests=spec.get("manifests"),
             chart=spec.get("chart"),
             template=spec.get("template"),
-            values=spec.get("values") if "manifests" not in spec else None,
-            cluster_values=spec.get("clusterValues") if "manifests" not in spec else None,
+            values=(spec.get("values") or {}) if sourced else None,
+            cluster_values=(spec.get("clusterValues") or []) if sourced else None,
             namespace=spec.get("namespace"),
             selector=spec.get("selector") or "",
             strategy=spec.get("strategy"),
@@ -173,9 +171,6 @@ class ApplicationSync:
             drift=spec.get("drift") or {},
             depends_on=list(spec.get("dependsOn") or []),
         )
-        if "manifests" not in spec:
-            # Given, so a document without them clears what an earlier sync set.
-            body.values, body.cluster_values = spec.get("values") or {}, spec.get("clusterValues") or []
         await put_application(self.applications, principal, doc.name, body, origin)
         return None
 
@@ -285,7 +280,7 @@ class SubscriptionSync:
         return [p.message for p in subscription_problems(doc)]
 
     def desired(self, doc: Document) -> dict[str, Any]:
-        return {"digest": _digest(SubscriptionIn.model_validate(doc.spec).model_dump(mode="json"))}
+        return {"digest": json_digest(SubscriptionIn.model_validate(doc.spec).model_dump(mode="json"))}
 
     async def current(self, session: AsyncSession, name: str, managed: Managed | None) -> dict[str, Any] | None:
         if managed is None or managed.ref is None:

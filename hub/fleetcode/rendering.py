@@ -26,16 +26,33 @@ from hub.templates.spec import DOCUMENT_FIELDS, TemplateError, TemplateIn, Templ
 from hub.templates.values import check_values, template_rule
 
 
-def _spec_of(template: Document) -> TemplateSpec:
-    return parse_template(template.name, template_body(template))
+class TemplateSpecs:
+    """Each Template document of a validate run parsed once (the parameter schema's meta-check is the
+    costly part), however many applications are made from it; shared by the renderer and the checks."""
+
+    def __init__(self) -> None:
+        self._parsed: dict[str, TemplateSpec | Exception] = {}
+
+    def get(self, template: Document) -> TemplateSpec:
+        """The template's spec; its TemplateError (or ValueError) again each time it is asked for."""
+        if template.name not in self._parsed:
+            try:
+                self._parsed[template.name] = parse_template(template.name, template_body(template))
+            except (TemplateError, ValueError) as error:
+                self._parsed[template.name] = error
+        found = self._parsed[template.name]
+        if isinstance(found, Exception):
+            raise found
+        return found
 
 
 class HelmValidateRenderer:
     """Renders each chart or template application for all the clusters it selects at once (Helm once per
     distinct input, as the hub does); plain manifests as the hub sends them."""
 
-    def __init__(self, helm: HelmRenderer) -> None:
+    def __init__(self, helm: HelmRenderer, specs: TemplateSpecs) -> None:
         self.helm = helm
+        self.specs = specs
         self.manifests = ManifestRenderer()
         self.loop = asyncio.new_event_loop()
         self.rendered: dict[tuple[str, str], list[dict[str, Any]]] = {}
@@ -55,7 +72,7 @@ class HelmValidateRenderer:
             if template is None:
                 return None  # reported by the reference checks
             try:
-                spec = _spec_of(template)
+                spec = self.specs.get(template)
             except (TemplateError, ValueError) as error:
                 return f"template {template.name} does not parse: {error}"
             job = RenderJob(application.name, source, spec.source, overrides, template_rule(spec, source))
@@ -84,9 +101,12 @@ class HelmValidateRenderer:
 class TemplateValuesCheck:
     """The template's parameter checks on an application's values, as the hub makes them."""
 
+    def __init__(self, specs: TemplateSpecs) -> None:
+        self.specs = specs
+
     def check(self, application: Document, template: Document) -> list[str]:
         try:
-            spec = _spec_of(template)
+            spec = self.specs.get(template)
             source = next_source(MANIFESTS, False, document_change(application.spec, application.chart))
         except (TemplateError, SourceError, ValueError):
             return []  # the template's or the application's own problems are reported elsewhere

@@ -209,10 +209,11 @@ def steps(helm_binary: Path | None = None) -> tuple[Renderer | None, TemplateChe
     the templates' parameter checks, and the CEL policies."""
     from hub.charts.binary import HelmNotFound, find_helm
     from hub.charts.renderer import HelmRenderer
-    from hub.fleetcode.rendering import CelPolicyCheck, HelmValidateRenderer, TemplateValuesCheck
+    from hub.fleetcode.rendering import CelPolicyCheck, HelmValidateRenderer, TemplateSpecs, TemplateValuesCheck
 
+    specs = TemplateSpecs()
     try:
-        renderer: Renderer | None = HelmValidateRenderer(HelmRenderer(find_helm(helm_binary)))
+        renderer: Renderer | None = HelmValidateRenderer(HelmRenderer(find_helm(helm_binary)), specs)
     except HelmNotFound:
         renderer = None
-    return renderer, TemplateValuesCheck(), CelPolicyCheck()
+    return renderer, TemplateValuesCheck(specs), CelPolicyCheck()

@@ -180,8 +180,9 @@ class NewRelease:
     cause: str | None = None
     drift: dict[str, Any] | None = None  # the drift policy, stored form (None: the default)
     source_spec: Source = MANIFESTS
-    # A chart or template release: what each cluster selected now gets, and those clusters' facts.
+    # A chart or template release: what each cluster selected now gets.
     renderings: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # Every registered cluster, as `prepare` read them in this transaction (placement plans over them).
     facts: dict[str, ClusterFacts] = field(default_factory=dict)
     origin: Origin | None = None
     warnings: list[dict[str, Any]] = field(default_factory=list)
@@ -209,7 +210,7 @@ class Prepared:
     overrides: dict[str, ImageOverride]
     digest: str
     renderings: dict[str, list[dict[str, Any]]]
-    facts: dict[str, ClusterFacts]
+    facts: dict[str, ClusterFacts]  # every registered cluster
     targets: list[tuple[ClusterFacts, list[dict[str, Any]]]]
 
 
@@ -398,7 +399,7 @@ class ApplicationService:
         if not spec.per_cluster:
             overrides, rendered = desired_manifests(application_id, manifests, given, kept)
             objects = rendered.manifests
-            return Prepared(objects, overrides, content_digest(objects), {}, {}, [(f, objects) for f in selected])
+            return Prepared(objects, overrides, content_digest(objects), {}, facts, [(f, objects) for f in selected])
         overrides = given if given is not None else stored_overrides(kept)
         renderings = await self.sources.render(session, application_id, spec, overrides, selected, chart=chart)
         used = {r for r in overrides if any(any(True for _ in image_uses(o, r)) for o in renderings.values())}
@@ -415,7 +416,7 @@ class ApplicationService:
             overrides,
             spec.digest(as_stored(overrides)),
             renderings,
-            {f.name: f for f in selected},
+            facts,
             [(f, renderings[f.name]) for f in selected],
         )
 
@@ -575,17 +576,18 @@ class ApplicationService:
             session, application_id, reason=f"superseded by revision {app.revision}, sent to every cluster at once"
         )
         app.stable_revision = app.revision
-        facts = await all_cluster_facts(session)
-        clusters = {c: f.labels for c, f in facts.items()}
+        clusters = {c: f.labels for c, f in new.facts.items()}
         rows = await session.scalars(select(models.Placement).where(models.Placement.application_id == application_id))
         placements = {r.cluster_id: to_placement(r) for r in rows}
         release = Release(application_id, app.revision, parse_selector(selector_text))
         changes = plan_release(release, clusters, placements)
-        objects = await self.sources.objects_for(
-            session, row, [c.cluster for c in changes if c.kind == "bundle"], facts
-        )
+
+        def objects(_application: str, cluster: str) -> list[dict[str, Any]]:
+            # The clusters the release selects are those `prepare` rendered, in this same transaction.
+            return new.renderings[cluster] if new.source_spec.per_cluster else manifests
+
         policy = loaded(new.drift)
-        await write_changes(self.ctx, session, changes, lambda _app, cluster: objects[cluster], lambda _app: policy)
+        await write_changes(self.ctx, session, changes, objects, lambda _app: policy)
         return app
 
     async def delete(self, application_id: str, *, actor: str) -> ApplicationDeleted:

@@ -11,8 +11,6 @@ per-cluster values apply where their selector matches the cluster's labels.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -20,6 +18,7 @@ from typing import Any
 
 from hub.selectors import Selector, SelectorError, parse_selector
 from hub.sources.facts import ClusterFacts
+from schemas.v1.desired import json_digest
 
 
 class SourceKind(StrEnum):
@@ -75,9 +74,7 @@ class Source:
     def digest(self, image_overrides: Mapping[str, str]) -> str:
         """A release's digest when it is rendered per cluster: what it was made from (each cluster's bundle
         has its own digest of what it got). The same source and overrides, the same digest."""
-        body = {"source": self.stored(), "image_overrides": dict(sorted(image_overrides.items()))}
-        text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+        return json_digest({"source": self.stored(), "image_overrides": dict(image_overrides)})
 
     def cluster_value_pairs(self) -> list[tuple[Selector, dict[str, Any]]]:
         """The per-cluster values as hub.templates takes them: (selector, values)."""
@@ -137,8 +134,7 @@ def loaded(stored: Mapping[str, Any] | None) -> Source:
 
 def facts_digest(facts: ClusterFacts) -> str:
     """What a rendering depends on of its cluster: other facts, another rendering."""
-    body = {"name": facts.name, "labels": dict(sorted(facts.labels.items())), "kv": facts.kubernetes_version}
-    return "sha256:" + hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+    return json_digest({"name": facts.name, "labels": dict(facts.labels), "kv": facts.kubernetes_version})
 
 
 def describe(source: Source, chart_label: str | None = None) -> str:

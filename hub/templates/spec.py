@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -29,6 +27,7 @@ from hub.selectors import Selector, SelectorError, parse_selector
 from hub.sources.origin import Origin
 from hub.templates.charts import MANIFESTS_CHART_VERSION, chart_from_manifests
 from hub.templates.paths import dotted, leaf_paths, parameter_paths, parameter_schema, split
+from schemas.v1.desired import json_digest
 from schemas.v1.names import is_dns_label
 
 API_VERSION = "fleetcast.dev/v1"
@@ -130,8 +129,7 @@ class TemplateSpec:
 
     def digest(self) -> str:
         """Identity of this revision: the same spec and chart published again is the same template."""
-        canonical = json.dumps(self.dump(), sort_keys=True, separators=(",", ":"), default=str)
-        return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+        return json_digest(self.dump())
 
     @classmethod
     def load(cls, name: str, stored: Mapping[str, Any], chart: ChartArchive) -> TemplateSpec:

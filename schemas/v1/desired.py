@@ -17,8 +17,13 @@ def canonical_json(value: Any) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def json_digest(value: Any) -> str:
+    """sha256 over the canonical JSON of any value: the one way a digest of JSON is made."""
+    return "sha256:" + hashlib.sha256(canonical_json(value)).hexdigest()
+
+
 def content_digest(manifests: list[dict[str, Any]]) -> str:
-    return "sha256:" + hashlib.sha256(canonical_json(manifests)).hexdigest()
+    return json_digest(manifests)
 
 
 # Validation context of Bundle.build: the digest was computed from the manifests, not received.

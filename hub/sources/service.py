@@ -184,16 +184,3 @@ async def stale_placements(
         for r in rows
         if r.revision == active[r.application_id].revision and r.facts_digest != now
     ]
-
-
-def lookup(objects: Mapping[tuple[str, str], Objects]) -> Callable[[str, str], Objects]:
-    """`write_changes`' manifests callback over a prepared (application, cluster) -> objects map."""
-
-    def manifests(application: str, cluster: str) -> Objects:
-        return objects[(application, cluster)]
-
-    return manifests
-
-
-def release_facts(clusters: Sequence[models.Cluster]) -> dict[str, ClusterFacts]:
-    return {c.id: cluster_facts(c) for c in clusters}
